@@ -1,0 +1,134 @@
+"""MongoDB for the crawl: `MONGO_URI` when set, else an embedded SecantusDB server (GPL, optional).
+
+Every write is journaled (`j=True`): the embedded server loses acknowledged writes on a crash
+otherwise. One connection serves all the components of a crawl (`SharedMongo`).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+from pymongo.write_concern import WriteConcern
+
+log = logging.getLogger(__name__)
+
+JOURNALED = WriteConcern(w=1, j=True)
+
+
+class MongoUnavailable(RuntimeError):
+    """No MongoDB to write to: the crawl stops rather than lose what it fetches."""
+
+
+def redact(uri: str) -> str:
+    """A MongoDB URI fit for a log line: no password."""
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return uri
+
+
+def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> Any:
+    """Start SecantusDB (WiredTiger, on disk under `data_dir`) on a free port; the caller stops it."""
+    try:
+        from secantus import SecantusDBServer
+    except ImportError as error:
+        raise MongoUnavailable(
+            "MONGO_URI is not set and the embedded MongoDB is not installed: "
+            "install the 'embedded' extra (pip install '.[embedded]') or set MONGO_URI"
+        ) from error
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = SecantusDBServer(host=host, port=port, storage_path=str(data_dir), replica_set_name=None)
+    try:
+        server.start()
+    except Exception as error:
+        raise MongoUnavailable(
+            f"could not start the embedded MongoDB on {data_dir} ({error}); if another crawl holds that "
+            "folder, run one shared server (python -m crawler mongo-server) and set MONGO_URI"
+        ) from error
+    log.info("embedded MongoDB (SecantusDB) on %s, data in %s", server.uri, data_dir)
+    return server
+
+
+def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClient, Database]:
+    """A client and a database with journaled writes; fails fast when the server is not there."""
+    client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True, appname="haiphong-portal-crawler")
+    try:
+        client.admin.command("ping")
+    except PyMongoError as error:
+        client.close()
+        raise MongoUnavailable(f"cannot reach MongoDB at {redact(uri)}: {error}") from error
+    return client, client.get_database(database, write_concern=JOURNALED)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MongoHandle:
+    client: MongoClient
+    db: Database
+    server: Any = None
+    users: int = 0
+
+    def close(self) -> None:
+        self.client.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+@dataclass
+class SharedMongo:
+    """One MongoDB connection per crawl, opened by its first user and closed by its last."""
+
+    handles: dict[int, MongoHandle] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self, crawler: Any) -> MongoHandle:
+        with self.lock:
+            handle = self.handles.get(id(crawler))
+            if handle is None:
+                handle = self._open(crawler.settings)
+                self.handles[id(crawler)] = handle
+            handle.users += 1
+            return handle
+
+    def release(self, crawler: Any) -> None:
+        with self.lock:
+            handle = self.handles.get(id(crawler))
+            if handle is None:
+                return
+            handle.users -= 1
+            if handle.users <= 0:
+                del self.handles[id(crawler)]
+                handle.close()
+
+    @staticmethod
+    def _open(settings: Any) -> MongoHandle:
+        uri = settings.get("MONGO_URI")
+        database = settings.get("MONGO_DATABASE")
+        if uri:
+            client, db = connect(uri, database)
+            return MongoHandle(client, db)
+        server = start_embedded_server(Path(settings.get("PORTAL_DATA_DIR")) / "mongo")
+        try:
+            client, db = connect(server.uri, database)
+        except MongoUnavailable:
+            server.stop()
+            raise
+        return MongoHandle(client, db, server)
+
+
+shared_mongo = SharedMongo()

@@ -1,0 +1,86 @@
+"""Scrapy settings. Per-environment values come from the environment or job settings, never edits.
+
+`PORTAL_PROFILE` picks the politeness profile (see `crawler.profiles`): `live` (the default,
+for the real portals) or `replica` (the local replica, fast).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crawler import __version__
+
+# Scrapy's cookie jar splits domains with tldextract, which would fetch the public suffix list
+# from the internet at start-up; the snapshot it ships is enough, and crawl hosts may be offline.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+BOT_NAME = "haiphong_portal_crawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+PORTAL_PROFILE = os.environ.get("PORTAL_PROFILE", "live")
+PORTAL_DATA_DIR = os.environ.get("PORTAL_DATA_DIR", str(Path.cwd() / "data"))
+PORTAL_VERSION = __version__
+PORTAL_BROWSER_CHECK_ATTEMPTS = 3
+ADDONS = {"crawler.profiles.PortalProfileAddon": 0}
+
+MONGO_URI = os.environ.get("MONGO_URI") or None
+MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "haiphong_portal")
+MONGO_BATCH_SIZE = 100
+MONGO_WRITE_ATTEMPTS = 5
+
+VALIDATE_MIN_BODY_CHARS = 200
+VALIDATE_EARLIEST_DATE = "1995-01-01"
+VALIDATE_FUTURE_TOLERANCE_HOURS = 24
+
+USER_AGENT = f"haiphong-portal-crawler/{__version__} (+https://github.com/haiphong-portal-crawler; data team crawler)"
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+DOWNLOAD_TIMEOUT = 30
+
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_EXCEPTIONS = [
+    "twisted.internet.defer.TimeoutError",
+    "twisted.internet.error.TimeoutError",
+    "twisted.internet.error.DNSLookupError",
+    "twisted.internet.error.ConnectionRefusedError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    "twisted.internet.error.TCPTimedOutError",
+    "twisted.web.client.ResponseFailed",
+    "builtins.IOError",
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+    "playwright.async_api.TimeoutError",
+]
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.browser_check.BrowserCheckMiddleware": 650,
+    "crawler.middlewares.incomplete.IncompletePageMiddleware": 580,
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormaliseArticlePipeline": 100,
+    "pipelines.validate.ValidateArticlePipeline": 200,
+    "pipelines.deduplicate.DeduplicateArticlePipeline": 300,
+    "pipelines.store.StoreInMongoPipeline": 400,
+}
+EXTENSIONS = {"crawler.runs.CrawlRunRecorder": 500}
+
+# The browser, for the pages that need one (the police portal's check and listings).
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.skip_heavy_resources"
+
+LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")

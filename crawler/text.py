@@ -1,0 +1,44 @@
+"""Text repair for what the portals' CMSs store: mojibake, entities, NFD, odd spaces."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import ftfy
+
+# Characters CMSs leave between words that a reader sees as one plain space.
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r\n\f\v]+")
+_INVISIBLES = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_RUNS_OF_SPACES = re.compile(r" {2,}")
+# Curly quotes are the authors' own: ftfy would straighten them by default.
+_FTFY = ftfy.TextFixerConfig(normalization="NFC", unescape_html=True, uncurl_quotes=False, explain=False)
+
+
+def clean_text(value: str | None) -> str:
+    """One line of text as a reader sees it: repaired, NFC, single-spaced, trimmed."""
+    if not value:
+        return ""
+    text = ftfy.fix_text(value, config=_FTFY)
+    text = _INVISIBLES.sub("", text)
+    text = _ODD_SPACES.sub(" ", text)
+    text = _RUNS_OF_SPACES.sub(" ", text)
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def clean_paragraphs(paragraphs: Iterable[str | None]) -> list[str]:
+    """Clean each paragraph and drop the empty ones (stray `&nbsp;` paragraphs)."""
+    cleaned = (clean_text(p) for p in paragraphs)
+    return [p for p in cleaned if p]
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    """Body text as the contract wants it: paragraphs split by blank lines."""
+    return "\n\n".join(paragraphs)
+
+
+def fold_for_matching(value: str) -> str:
+    """Case- and punctuation-blind form of a text, for finding the same article twice."""
+    folded = unicodedata.normalize("NFC", value).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())

@@ -1,0 +1,1 @@
+"""The item pipeline, one stage a module: normalise, validate, deduplicate, store."""

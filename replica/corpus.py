@@ -1,0 +1,379 @@
+"""The replica's articles: the seed articles plus thousands generated from a seed number.
+
+Every article knows the record the crawler should make of it (`expected_record`), so tests
+can measure recall and precision exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+import lxml.html
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CITY = "thanhphohaiphong"
+POLICE = "congan_haiphong"
+CITY_ORIGIN = "https://thanhphohaiphong.gov.vn"
+POLICE_ORIGIN = "https://congan.haiphong.gov.vn"
+FANPAGE_URL = "https://www.facebook.com/congtintucthanhphohaiphong"
+
+CITY_CATEGORIES = {
+    "tin-tuc-su-kien": "Tin tức - Sự kiện",
+    "kinh-te": "Kinh tế",
+    "van-hoa-xa-hoi": "Văn hóa - Xã hội",
+    "an-ninh-quoc-phong": "An ninh - Quốc phòng",
+}
+POLICE_CATEGORIES = {  # path: (CMS id, name)
+    "Tin-An-ninh-trat-tu": ("10", "Tin An ninh trật tự"),
+    "Phong-trao-toan-dan-bao-ve-ANTQ": ("12", "Phong trào toàn dân bảo vệ ANTQ"),
+    "Xay-dung-luc-luong": ("14", "Xây dựng lực lượng"),
+    "Canh-bao-toi-pham": ("16", "Cảnh báo tội phạm"),
+}
+PUBLISHERS = {"ANHP": "Báo An ninh Hải Phòng", "HP": "Báo Hải Phòng", "Báo HP": "Báo Hải Phòng",
+              "THP": "Truyền hình Hải Phòng", "TTXVN": "Thông tấn xã Việt Nam",
+              "CATP": "Công an thành phố Hải Phòng", "VOV": None}
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
+
+# Kinds of bad record the survey lists; each is planted in a few articles of each portal.
+REJECT_FAULTS = ("no_title", "no_date", "future_date", "empty_body")
+CITY_ONLY_FAULTS = ("qr_unreadable",)
+# A QR code that encodes another URL is kept (flagged `matches_url: false`), not rejected.
+QR_OTHER_URL = "qr_other_url"
+FAULT_REASONS = {"no_title": "missing_title", "no_date": "missing_date", "future_date": "future_date",
+                 "empty_body": "empty_body", "qr_unreadable": "qr_unreadable"}
+
+SUBJECTS = ["Công an thành phố", "UBND thành phố", "Ban Chỉ đạo 799 thành phố", "Công an quận Hải An",
+            "Sở Giao thông vận tải", "Hội Liên hiệp phụ nữ thành phố", "Thành đoàn Hải Phòng",
+            "Công an huyện Thủy Nguyên", "Sở Văn hóa và Thể thao", "Bộ đội Biên phòng thành phố",
+            "Công an phường Đông Hải 1", "Hội Cựu chiến binh thành phố"]
+ACTIONS = ["tổ chức hội nghị", "triển khai", "ra mắt mô hình", "sơ kết", "tổng kết", "phát động",
+           "kiểm tra", "tăng cường", "khen thưởng", "ký kết phối hợp", "tập huấn", "đẩy mạnh"]
+OBJECTS = ["phong trào toàn dân bảo vệ ANTQ", "công tác bảo đảm trật tự an toàn giao thông",
+           "cao điểm tấn công trấn áp tội phạm", "phòng chống dịch bệnh Covid-19",
+           "xây dựng nếp sống văn hóa", "phòng cháy chữa cháy", "cải cách hành chính",
+           "chuyển đổi số", "phòng chống ma túy", "bảo vệ an ninh biên giới", "Camera an ninh",
+           "tuyên truyền pháp luật"]
+WHEN = ["6 tháng đầu năm", "6 tháng cuối năm", "quý I", "quý III", "dịp Tết Nguyên đán",
+        "dịp cuối năm", "tháng cao điểm", "năm học mới", "mùa mưa bão", "dịp lễ 30-4"]
+BYLINES = ["MINH PHƯƠNG", "HOÀNG LONG", "THU HÀ", "ĐỨC ANH", "NGỌC LAN", "VĂN TUẤN", "HẢI YẾN - QUANG HUY"]
+SOURCE_FORMS = ["Nguồn. {}", "Nguồn: {}", "(Nguồn: {})", "Theo {}"]
+CAPTIONS = ["Quang cảnh hội nghị", "Đại biểu phát biểu tại hội nghị", "Lãnh đạo thành phố trao bằng khen",
+            "Các đơn vị ký kết chương trình phối hợp", "Lực lượng chức năng kiểm tra tại hiện trường",
+            "Cán bộ, chiến sĩ ra quân", "Đại biểu tham quan mô hình", "Người dân tham gia hưởng ứng"]
+URL_VARIANTS = ("http", "www", "slash", "utm")
+
+
+def ascii_slug(text: str, lower: bool = True) -> str:
+    """How the CMSs turn a Vietnamese title into a URL slug."""
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-")
+    return slug.lower() if lower else slug
+
+
+def _seed_page(name: str) -> str:
+    return resources.files("replica").joinpath("pages", name).read_text(encoding="utf-8")
+
+
+def _sentences() -> list[str]:
+    text = []
+    for name in ("thanhphohaiphong-article.html", "congan-article.html"):
+        doc = lxml.html.fromstring(_seed_page(name))
+        for p in doc.cssselect(".entry-content p, .news-content p, .news-content .sapo"):
+            text.append(" ".join(p.text_content().split()))
+    sentences = []
+    for paragraph in text:
+        for sentence in re.split(r"(?<=[.;…])\s+", paragraph):
+            if len(sentence) > 40 and not sentence.isupper():
+                sentences.append(sentence.rstrip(" ;") if sentence.endswith(";") else sentence)
+    return sentences
+
+
+@dataclass
+class Article:
+    """One article of one portal, with everything needed to render it and to know what it means."""
+
+    site: str
+    native_id: str
+    title: str
+    slug: str
+    categories: list[str]
+    published: datetime
+    modified: datetime | None
+    paragraphs: list[str]
+    images: list[tuple[str, str, int]] = field(default_factory=list)  # (path, caption, after paragraph n)
+    author: str | None = None
+    source_line: str | None = None
+    quirks: set[str] = field(default_factory=set)
+    fault: str | None = None
+    url_variant: str | None = None
+    related: list[str] = field(default_factory=list)  # public URLs
+    duplicate_of: str | None = None
+    verbatim_page: str | None = None  # a saved page served as it is (the seeds)
+
+    @property
+    def key(self) -> str:
+        return f"{self.site}:{self.native_id}"
+
+    @cached_property
+    def path(self) -> str:
+        if self.site == CITY:
+            return f"/{self.slug}.html"
+        return f"/{self.categories[0]}/{self.slug}-{self.native_id}.html"
+
+    @property
+    def url(self) -> str:
+        return (CITY_ORIGIN if self.site == CITY else POLICE_ORIGIN) + self.path
+
+    @property
+    def listing_href(self) -> str:
+        """The link a listing shows for this article, spelled as the portal spells it."""
+        if self.site == POLICE:
+            return self.path + ("?utm_source=zalo" if self.url_variant else "")
+        return {
+            None: self.url,
+            "http": "http://thanhphohaiphong.gov.vn" + self.path,
+            "www": "https://www.thanhphohaiphong.gov.vn" + self.path,
+            "slash": self.url + "/",
+            "utm": self.url + "?utm_source=facebook&utm_medium=social",
+        }[self.url_variant]
+
+    @property
+    def shown_date(self) -> datetime:
+        """The date the page shows (the police portal shows its last update)."""
+        return self.modified if self.site == POLICE and self.modified else self.published
+
+    @property
+    def qr_payload(self) -> str | None:
+        if self.site != CITY:
+            return None
+        if self.fault == QR_OTHER_URL:
+            return "http://haiphong.gov.vn" + self.path
+        if self.fault == "qr_unreadable":
+            return None
+        return self.url
+
+    def expected_record(self) -> dict:
+        """The record the crawler should store (or reject), as the ground truth sees it."""
+        rejected = self.fault in FAULT_REASONS
+        record = {
+            "_id": self.key, "site": self.site, "native_id": self.native_id, "url": self.url,
+            "outcome": "rejected" if rejected else "stored",
+            "reasons": [FAULT_REASONS[self.fault]] if rejected else [],
+            "duplicate_of": self.duplicate_of,
+            "url_aliases": [self.listing_href if self.site == CITY else POLICE_ORIGIN + self.listing_href]
+            if self.url_variant else [],
+        }
+        if self.verbatim_page:
+            return record
+        shown = self.shown_date.astimezone(TZ)
+        record.update({
+            "title": self.title,
+            "published_at": self.shown_date.astimezone(UTC).replace(microsecond=0),
+            "categories": [{"slug": s, "name": CITY_CATEGORIES[s] if self.site == CITY else POLICE_CATEGORIES[s][1]}
+                           for s in self.categories],
+            "date_text": (f"{WEEKDAYS[shown.weekday()]}, {shown:%d/%m/%Y %H:%M}" if self.site == CITY
+                          else f"Cập nhật: {shown:%d/%m/%Y %H:%M}"),
+            "author": self.author,
+            "source": self._expected_source(),
+            "body_text": "\n\n".join(self.paragraphs),
+            "images": [{"url": (CITY_ORIGIN if self.site == CITY else POLICE_ORIGIN) + path, "caption": caption}
+                       for path, caption, _ in self.images],
+            "related_urls": [re.sub(r"\?.*$", "", u) for u in self.related],
+        })
+        if self.site == CITY:
+            record["qr"] = {"payload": self.qr_payload, "matches_url": self.qr_payload == self.url}
+        return record
+
+    def _expected_source(self) -> dict | None:
+        if not self.source_line:
+            return None
+        name = re.sub(r"^\(?(Nguồn[.:]|Theo)\s*|\)$", "", self.source_line)
+        return {"text": self.source_line, "name": name, "publisher": PUBLISHERS.get(name)}
+
+
+@dataclass
+class Corpus:
+    """Both portals' articles, newest first per category, and the replica's clock."""
+
+    articles: dict[str, list[Article]]
+    today: datetime
+
+    def by_key(self) -> dict[str, Article]:
+        return {a.key: a for items in self.articles.values() for a in items}
+
+    def in_category(self, site: str, category: str) -> list[Article]:
+        items = [a for a in self.articles[site] if category in a.categories]
+        return sorted(items, key=lambda a: (a.shown_date, a.native_id), reverse=True)
+
+    def truth(self) -> list[dict]:
+        return [a.expected_record() for items in self.articles.values() for a in items]
+
+
+class _Generator:
+    def __init__(self, seed: int, today: datetime) -> None:
+        self.rng = random.Random(seed)
+        self.today = today
+        self.sentences = _sentences()
+        self.title_combos = [(s, a, o, w) for s in SUBJECTS for a in ACTIONS for o in OBJECTS for w in WHEN]
+        self.rng.shuffle(self.title_combos)
+
+    def title(self) -> str:
+        subject, action, obj, when = self.title_combos.pop()
+        return f"{subject} {action} {obj} {when}"
+
+    def paragraphs(self) -> list[str]:
+        return [" ".join(self.rng.sample(self.sentences, self.rng.randint(2, 4))) for _ in range(self.rng.randint(3, 7))]
+
+    def dates(self, n: int) -> list[datetime]:
+        start = datetime(2018, 1, 1, tzinfo=TZ)
+        span = (self.today - start).total_seconds() - 86400 * 2
+        moments = sorted(start + timedelta(seconds=self.rng.uniform(0, span)) for _ in range(n))
+        return [m.replace(second=0, microsecond=0) for m in moments]
+
+    def quirks(self, published: datetime) -> set[str]:
+        quirks = {q for q in ("nbsp", "entities", "empty_para") if self.rng.random() < 0.12}
+        if published.year < 2020 and self.rng.random() < 0.4:
+            quirks.add("nfd")
+        return quirks
+
+
+def build_corpus(articles_per_site: int = 1000, seed: int = 20191116,
+                 today: datetime = datetime(2026, 11, 20, 8, 0, tzinfo=TZ)) -> Corpus:
+    """The replica's content: deterministic for a given size, seed number and clock."""
+    gen = _Generator(seed, today)
+    police = _police_articles(gen, articles_per_site)
+    city = _city_articles(gen, articles_per_site, police)
+    for items in (city, police):
+        _plant_faults(gen, items)
+        _link_related(gen, items)
+    return Corpus(articles={CITY: city, POLICE: police}, today=today)
+
+
+def _police_articles(gen: _Generator, n: int) -> list[Article]:
+    items = [_police_seed(), _police_original_of_city_seed()]
+    ids = iter(range(140001, 140001 + 3 * n, 3))
+    for moment in gen.dates(n - len(items)):
+        title = gen.title()
+        category = gen.rng.choice(list(POLICE_CATEGORIES))
+        native_id = str(next(ids))
+        paragraphs = gen.paragraphs()
+        day_dir = f"/uploads/haiphong/portal/congan/news/{moment:%Y_%m/%d}/"
+        images = [(f"{day_dir}{native_id}-{k}.jpg", gen.rng.choice(CAPTIONS) + f" ({k})", gen.rng.randrange(len(paragraphs)))
+                  for k in range(1, gen.rng.randint(0, 3) + 1)]
+        edited = moment + timedelta(hours=gen.rng.randint(1, 30)) if gen.rng.random() < 0.2 else None
+        items.append(Article(
+            site=POLICE, native_id=native_id, title=title, slug=ascii_slug(title, lower=False),
+            categories=[category], published=moment, modified=edited, paragraphs=paragraphs, images=images,
+            author=gen.rng.choice(BYLINES) if gen.rng.random() < 0.35 else None,
+            quirks=gen.quirks(moment), url_variant="utm" if gen.rng.random() < 0.04 else None,
+        ))
+    return items
+
+
+def _city_articles(gen: _Generator, n: int, police: list[Article]) -> list[Article]:
+    items = [_city_seed()]
+    used_ids = {24168}
+    candidates = [p for p in police if not p.verbatim_page and p.published < gen.today - timedelta(days=3)]
+    reposted = {id(p) for p in gen.rng.sample(candidates, max(1, n // 25))}
+    reposts = [p for p in candidates if id(p) in reposted]
+    moments = gen.dates(n - len(items) - len(reposts))
+    for original in reposts:
+        moments.append(original.published + timedelta(days=1))
+    moments.sort()
+    originals = {p.published + timedelta(days=1): p for p in reposts}
+    for moment in moments:
+        post_id = gen.rng.randint(1000, 99999)
+        while post_id in used_ids:
+            post_id = gen.rng.randint(1000, 99999)
+        used_ids.add(post_id)
+        original = originals.get(moment)
+        title = gen.title()
+        paragraphs = list(original.paragraphs) if original else gen.paragraphs()
+        categories = gen.rng.sample(list(CITY_CATEGORIES), 2 if gen.rng.random() < 0.2 else 1)
+        if original:
+            categories = ["an-ninh-quoc-phong"]
+        upload_dir = f"/wp-content/uploads/{moment:%Y/%m}/"
+        images = [(f"{upload_dir}{ascii_slug(title)[:40]}-{k}.jpg", gen.rng.choice(CAPTIONS) + f" ({k})", gen.rng.randrange(len(paragraphs)))
+                  for k in range(1, gen.rng.randint(0, 3) + 1)]
+        has_source = original is not None or gen.rng.random() < 0.7
+        code = "ANHP" if original else gen.rng.choice(list(PUBLISHERS))
+        items.append(Article(
+            site=CITY, native_id=str(post_id), title=title, slug=ascii_slug(title), categories=categories,
+            published=moment, modified=moment + timedelta(minutes=gen.rng.randint(5, 600)) if gen.rng.random() < 0.5 else None,
+            paragraphs=paragraphs, images=images,
+            author=gen.rng.choice(BYLINES) if original or gen.rng.random() < 0.6 else None,
+            source_line=gen.rng.choice(SOURCE_FORMS).format(code) if has_source else None,
+            quirks=gen.quirks(moment), url_variant=gen.rng.choice(URL_VARIANTS) if gen.rng.random() < 0.06 else None,
+            duplicate_of=original.key if original else None,
+        ))
+    return items
+
+
+def _plant_faults(gen: _Generator, items: list[Article]) -> None:
+    faults = [*REJECT_FAULTS, *((*CITY_ONLY_FAULTS, QR_OTHER_URL, QR_OTHER_URL) if items[0].site == CITY else ())]
+    plain = [a for a in items if not a.verbatim_page and not a.duplicate_of and not a.url_variant]
+    for article, fault in zip(gen.rng.sample(plain, 2 * len(faults)), faults * 2, strict=True):
+        article.fault = fault
+        if fault == "future_date":
+            article.published = gen.today + timedelta(days=400)
+            article.modified = None
+        if fault == "empty_body":
+            article.images = []
+
+
+def _link_related(gen: _Generator, items: list[Article]) -> None:
+    pool = [a for a in items if not a.verbatim_page]
+    for article in pool:
+        picks = gen.rng.sample(pool, 3)
+        article.related = [p.url + ("?utm_source=facebook" if gen.rng.random() < 0.2 else "")
+                           for p in picks if p is not article]
+
+
+def _city_seed() -> Article:
+    return Article(
+        site=CITY, native_id="24168", title="Khen thưởng 71 tập thể, cá nhân tiêu biểu",
+        slug="khen-thuong-71-tap-the-ca-nhan-tieu-bieu", categories=["an-ninh-quoc-phong"],
+        published=datetime(2019, 11, 16, 9, 6, 12, tzinfo=TZ), modified=datetime(2019, 11, 16, 10, 41, 37, tzinfo=TZ),
+        paragraphs=_seed_paragraphs(), verbatim_page="thanhphohaiphong-article.html",
+        duplicate_of=f"{POLICE}:149022",
+    )
+
+
+def _police_seed() -> Article:
+    return Article(
+        site=POLICE, native_id="152731",
+        title="Giao ban công tác xây dựng phong trào toàn dân bảo vệ ANTQ 6 tháng đầu năm và triển khai nhiệm vụ công tác trọng tâm 6 tháng cuối năm 2020",
+        slug="Giao-ban-cong-tac-xay-dung-phong-trao-toan-dan-bao-ve-ANTQ-6-thang-dau-nam-va-trien-khai-nhiem-vu-cong-tac-trong-tam-6-thang-cuoi-nam-2020",
+        categories=["Phong-trao-toan-dan-bao-ve-ANTQ"], published=datetime(2020, 7, 11, 9, 0, tzinfo=TZ), modified=None,
+        paragraphs=["Sáng ngày 10-7, Công an thành phố tổ chức hội nghị giao ban công tác xây dựng phong trào toàn dân bảo vệ an ninh Tổ quốc (ANTQ) 6 tháng đầu năm..."],
+        verbatim_page="congan-article.html",
+    )
+
+
+def _seed_paragraphs() -> list[str]:
+    doc = lxml.html.fromstring(_seed_page("thanhphohaiphong-article.html"))
+    texts = [" ".join(p.text_content().replace("\xa0", " ").split()) for p in doc.cssselect(".entry-content > p")]
+    return texts[:-2]  # the byline and the source line close the seed
+
+
+def _police_original_of_city_seed() -> Article:
+    """The police article the city portal's seed article reposts (the day before, as the survey says)."""
+    day_dir = "/uploads/haiphong/portal/congan/news/2019_11/15/"
+    captions = ["Thượng tá Lê Trung Sơn-Phó Giám đốc CATP phát biểu tại Hội nghị",
+                "Phó Giám đốc Lê Trung Sơn trao giấy khen của Giám đốc CATP cho các tập thể",
+                "Phó Cục trưởng Cục V05, Bộ Công an phát biểu tại Hội nghị"]
+    return Article(
+        site=POLICE, native_id="149022", title="Sơ kết 5 năm thực hiện Chỉ thị 07 của Bộ Công an",
+        slug="So-ket-5-nam-thuc-hien-Chi-thi-07-cua-Bo-Cong-an", categories=["Phong-trao-toan-dan-bao-ve-ANTQ"],
+        published=datetime(2019, 11, 15, 16, 30, tzinfo=TZ), modified=None, paragraphs=_seed_paragraphs(),
+        images=[(f"{day_dir}so-ket-chi-thi-07-{k}.jpg", caption, after)
+                for k, (caption, after) in enumerate(zip(captions, (0, 3, 5), strict=True), start=1)],
+    )

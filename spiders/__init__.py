@@ -1,0 +1,1 @@
+"""The spiders, one module per portal, and what they share."""

@@ -1,0 +1,149 @@
+"""Parsers for the city news portal, thanhphohaiphong.gov.vn (WordPress)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from parsel import Selector
+from scrapy.http import TextResponse
+
+from crawler.bylines import split_trailer
+from crawler.dates import parse_iso_datetime
+from crawler.items import ArticleItem
+from crawler.sanitize import sanitize_html
+from crawler.text import clean_paragraphs, join_paragraphs
+from crawler.urls import PortalOrigin
+
+from .common import ListingEntry, ListingPage, first_text, meta_content, text_of
+
+SITE = "thanhphohaiphong"
+PUBLIC_ORIGIN = "https://thanhphohaiphong.gov.vn"
+CATEGORIES = {
+    "tin-tuc-su-kien": "Tin tức - Sự kiện",
+    "kinh-te": "Kinh tế",
+    "van-hoa-xa-hoi": "Văn hóa - Xã hội",
+    "an-ninh-quoc-phong": "An ninh - Quốc phòng",
+}
+_POST_ID = re.compile(r"(?:[?&]p=|post-|postid-)(\d+)")
+_CATEGORY_SLUG = re.compile(r"/category/([^/?#]+)")
+
+
+def category_url(origin: PortalOrigin, slug: str, page: int = 1) -> str:
+    path = f"/category/{slug}" + (f"/page/{page}" if page > 1 else "")
+    return origin.fetch_url(PUBLIC_ORIGIN + path)
+
+
+def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
+    """A category page: its posts, newest first, and the link to the next page."""
+    entries = []
+    for post in response.css("article.post"):
+        href = post.css("h2.entry-title a::attr(href), .entry-title a::attr(href)").get()
+        if not href:
+            continue
+        post_id = _POST_ID.search(post.attrib.get("id", "") + " " + post.attrib.get("class", ""))
+        entries.append(ListingEntry(
+            url=origin.public_url(href, response.url),
+            title=text_of(post.css(".entry-title a")),
+            date=parse_iso_datetime(post.css("time.entry-date::attr(datetime)").get()),
+            summary=text_of(post.css(".entry-summary")),
+            native_id=post_id.group(1) if post_id else None,
+        ))
+    next_href = response.css("a.next.page-numbers::attr(href)").get() or response.css('link[rel="next"]::attr(href)').get()
+    return ListingPage(entries=entries, next_url=origin.public_url(next_href, response.url) if next_href else None)
+
+
+def _native_id(response: TextResponse) -> str | None:
+    for candidate in (
+        response.css('link[rel="shortlink"]::attr(href)').get(""),
+        response.css("article[id^=post-]::attr(id)").get(""),
+        response.css("body::attr(class)").get(""),
+    ):
+        if found := _POST_ID.search(candidate):
+            return found.group(1)
+    return None
+
+
+def _categories(selector: Selector) -> list[dict[str, str]]:
+    categories = []
+    for link in selector.css(".cat-links a"):
+        slug = _CATEGORY_SLUG.search(link.attrib.get("href", ""))
+        if slug:
+            categories.append({"slug": slug.group(1), "name": text_of(link)})
+    if not categories and (section := meta_content(selector, "article:section")):
+        slug = next((s for s, name in CATEGORIES.items() if name == section), None)
+        categories.append({"slug": slug, "name": section})
+    return categories
+
+
+def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
+    """An article page, every field of the record contract that the page itself holds."""
+    base = response.url
+    canonical = response.css('link[rel="canonical"]::attr(href)').get() or meta_content(response, "og:url") or base
+    content = response.css(".entry-content")
+    paragraphs: list[str] = []
+    images: list[dict] = []
+    for node in content.xpath("./*"):
+        tag = node.root.tag if isinstance(node.root.tag, str) else ""
+        if tag == "figure" or node.css("img"):
+            for img in node.css("img"):
+                images.append({
+                    "url": origin.canonical_url(img.attrib.get("src", ""), base),
+                    "caption": text_of(node.css("figcaption, .wp-caption-text")) or None,
+                })
+            if tag == "figure":
+                continue
+        paragraphs.append(text_of(node))
+    trailer = split_trailer(clean_paragraphs(paragraphs))
+    published = response.css("time.entry-date.published")
+    qr_img = response.css("img.qr-code-img")
+    qr = None
+    if qr_img:
+        qr = {
+            "image_url": origin.public_url(qr_img.attrib.get("src", ""), base),
+            "caption": first_text(response, ".qr-code-caption") or qr_img.attrib.get("alt") or None,
+            "payload": None,
+            "matches_url": None,
+        }
+    return ArticleItem(
+        site=SITE,
+        native_id=_native_id(response),
+        url=origin.canonical_url(canonical, base),
+        title=first_text(response, "h1.entry-title") or meta_content(response, "og:title") or None,
+        summary=trailer.paragraphs[0] if trailer.paragraphs else None,
+        published_at=parse_iso_datetime(
+            published.attrib.get("datetime") if published else meta_content(response, "article:published_time")
+        ),
+        modified_at=parse_iso_datetime(
+            response.css("time.updated::attr(datetime)").get() or meta_content(response, "article:modified_time")
+        ),
+        date_text=text_of(published) or None,
+        categories=_categories(response),
+        author=trailer.author,
+        source=trailer.source,
+        body_text=join_paragraphs(trailer.paragraphs),
+        body_html=sanitize_html(content.get() or "", base, lambda u: origin.public_url(u)),
+        images=images,
+        qr=qr,
+        related_urls=[origin.canonical_url(h, base) for h in response.css("section.related-posts a::attr(href)").getall()],
+        seen_urls=[origin.public_url(response.url)],
+        http_status=response.status,
+    )
+
+
+def parse_fanpage_qr(response: TextResponse, origin: PortalOrigin) -> dict | None:
+    """The site-wide fanpage QR of the sidebar (the same on every page)."""
+    for widget in response.css("#secondary .widget"):
+        img = widget.css("img")
+        alt = img.attrib.get("alt", "") if img else ""
+        if "fanpage" in alt.lower():
+            return {
+                "image_url": origin.public_url(img.attrib["src"], response.url),
+                "caption": first_text(widget, ".wp-caption-text") or alt,
+            }
+    return None
+
+
+def qr_is_for(payload: str | None, article_url: str) -> bool:
+    """Whether a QR code sends a reader to the article itself: its exact public URL."""
+    return bool(payload) and payload == article_url and urlsplit(payload).scheme == "https"
