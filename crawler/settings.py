@@ -56,6 +56,7 @@ RETRY_EXCEPTIONS = [
     "builtins.IOError",
     "scrapy.core.downloader.handlers.http11.TunnelError",
     "playwright.async_api.TimeoutError",
+    "playwright.async_api.Error",  # net::ERR_* in the browser
 ]
 
 DOWNLOADER_MIDDLEWARES = {

@@ -1,7 +1,9 @@
 """Stage 3: one document per article, whatever URL it came under; reposts point to their original.
 
 Within a run, an article met again under another URL only adds aliases. Across portals, two
-documents with the same body are one story: the later one gets `duplicate_of` = the earlier.
+documents with the same body are one story, and one of them is the original: the one that
+credits no other source (a repost says `Nguồn. ANHP`), else the earlier one. The police portal
+shows only an article's last update time, so dates alone would get an edited original wrong.
 That is settled over the whole collection when a crawl closes, so it holds whichever portal
 is crawled first, and when both are crawled at once.
 """
@@ -34,13 +36,14 @@ def resolve_reposts(db: Database) -> int:
     groups = db.articles.aggregate([
         {"$match": {"body_fingerprint": {"$ne": None}, "removed_at": None}},
         {"$group": {"_id": "$body_fingerprint", "n": {"$sum": 1},
-                    "docs": {"$push": {"id": "$_id", "site": "$site", "published_at": "$published_at"}}}},
+                    "docs": {"$push": {"id": "$_id", "site": "$site", "published_at": "$published_at",
+                                       "credits_source": {"$ne": [{"$ifNull": ["$source", None]}, None]}}}}},
         {"$match": {"n": {"$gt": 1}}},
     ])
     ops, copies = [], set()
     for group in groups:
-        def order(doc: dict) -> tuple[datetime, int, str]:
-            return (doc["published_at"], 0 if doc["site"] in _ORIGINATING_SITES else 1, doc["id"])
+        def order(doc: dict) -> tuple[bool, datetime, int, str]:
+            return (doc["credits_source"], doc["published_at"], 0 if doc["site"] in _ORIGINATING_SITES else 1, doc["id"])
         docs = sorted(group["docs"], key=order)
         original = docs[0]["id"]
         ops.append(UpdateOne({"_id": original}, {"$set": {"duplicate_of": None}}))

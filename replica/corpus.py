@@ -185,7 +185,7 @@ class Article:
             "source": self._expected_source(),
             "body_text": "\n\n".join(self.paragraphs),
             "images": [{"url": (CITY_ORIGIN if self.site == CITY else POLICE_ORIGIN) + path, "caption": caption}
-                       for path, caption, _ in self.images],
+                       for path, caption, _ in sorted(self.images, key=lambda image: image[2])],  # page order
             "related_urls": [re.sub(r"\?.*$", "", u) for u in self.related],
         })
         if self.site == CITY:
@@ -251,8 +251,9 @@ def build_corpus(articles_per_site: int = 1000, seed: int = 20191116,
     gen = _Generator(seed, today)
     police = _police_articles(gen, articles_per_site)
     city = _city_articles(gen, articles_per_site, police)
+    originals = {a.duplicate_of for a in city if a.duplicate_of}
     for items in (city, police):
-        _plant_faults(gen, items)
+        _plant_faults(gen, items, originals)
         _link_related(gen, items)
     return Corpus(articles={CITY: city, POLICE: police}, today=today)
 
@@ -317,10 +318,12 @@ def _city_articles(gen: _Generator, n: int, police: list[Article]) -> list[Artic
     return items
 
 
-def _plant_faults(gen: _Generator, items: list[Article]) -> None:
+def _plant_faults(gen: _Generator, items: list[Article], originals: set[str]) -> None:
+    """Bad records go to articles that nothing else refers to (a repost's original is kept sound)."""
     faults = [*REJECT_FAULTS, *((*CITY_ONLY_FAULTS, QR_OTHER_URL, QR_OTHER_URL) if items[0].site == CITY else ())]
-    plain = [a for a in items if not a.verbatim_page and not a.duplicate_of and not a.url_variant]
-    for article, fault in zip(gen.rng.sample(plain, 2 * len(faults)), faults * 2, strict=True):
+    plain = [a for a in items if not a.verbatim_page and not a.duplicate_of and not a.url_variant and a.key not in originals]
+    planted = gen.rng.sample(plain, min(len(plain), 2 * len(faults)))
+    for article, fault in zip(planted, faults * 2, strict=False):
         article.fault = fault
         if fault == "future_date":
             article.published = gen.today + timedelta(days=400)

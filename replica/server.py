@@ -97,8 +97,10 @@ class Replica:
 
     def stop(self) -> None:
         for server in self._servers.values():
-            server.shutdown()
+            if self._threads:  # shutdown() waits for serve_forever(), which only runs once started
+                server.shutdown()
             server.server_close()
+        self._threads.clear()
 
     def __enter__(self) -> Replica:
         return self.start()

@@ -26,8 +26,9 @@ class CongAnHaiphongSpider(PortalSpider):
     name = "congan_haiphong"
     public_origin = parser.PUBLIC_ORIGIN
     categories = parser.CATEGORIES
-    # Real pages carry #wrapper, AJAX fragments .pager; the check page has neither.
-    browser_ready_selector = "#wrapper, .pager"
+    # The browser check: its cookie, and a page to earn it on (real pages carry #wrapper, the check has none).
+    browser_check_cookie = "hpcc"
+    browser_ready_selector = "#wrapper"
     custom_settings = {
         "DOWNLOAD_HANDLERS": {
             "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
@@ -38,6 +39,10 @@ class CongAnHaiphongSpider(PortalSpider):
     @staticmethod
     def is_browser_check(response: TextResponse) -> bool:
         return parser.is_challenge(response)
+
+    @property
+    def browser_check_url(self) -> str:
+        return self.origin.fetch_url(self.public_origin + "/")
 
     async def start(self) -> AsyncIterator[Request]:
         for path in self.args.categories:

@@ -1,0 +1,87 @@
+"""Fixtures: the portal replica on free loopback ports, an embedded MongoDB, real `scrapy crawl` runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pymongo.database import Database
+
+from crawler.mongo import connect, start_embedded_server
+from replica.corpus import CITY, POLICE
+from replica.server import Replica, ReplicaOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+E2E_ARTICLES = int(os.environ.get("E2E_ARTICLES_PER_SITE", "1000"))
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real MongoDB-wire server (SecantusDB, WiredTiger on disk) for the whole test session."""
+    server = start_embedded_server(tmp_path_factory.mktemp("mongo"))
+    yield server.uri
+    server.stop()
+
+
+def fresh_db(uri: str, name: str) -> Database:
+    """An empty database; close it with `db.client.close()`."""
+    client, db = connect(uri, name)
+    client.drop_database(name)
+    return db
+
+
+@dataclass
+class CrawlResult:
+    spider: str
+    returncode: int
+    log: str
+
+
+def run_crawl(spider: str, base_url: str, mongo_uri: str, database: str, data_dir: Path, *args: str,
+              timeout: int = 600) -> CrawlResult:
+    """`scrapy crawl` as an operator runs it, in a subprocess, against the replica."""
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_PROFILE": "replica",
+           "PORTAL_DATA_DIR": str(data_dir), "PORTAL_LOG_LEVEL": "INFO"}
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}", *args]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False)
+    return CrawlResult(spider, done.returncode, done.stdout + done.stderr)
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[Replica]:
+    with Replica(ReplicaOptions(articles_per_site=E2E_ARTICLES, fault_rate=0.03, slow_seconds=0.5)) as running:
+        yield running
+
+
+@dataclass
+class CrawledPortals:
+    replica: Replica
+    db: Database
+    results: dict[str, CrawlResult]
+
+
+@pytest.fixture(scope="session")
+def crawled(replica: Replica, mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawledPortals]:
+    """Both portals of the replica crawled at once into one database, as scheduled jobs would."""
+    db = fresh_db(mongo_uri, "e2e_full")
+    data_dir = tmp_path_factory.mktemp("crawl-data")
+    env_base = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": db.name, "PORTAL_PROFILE": "replica", "PORTAL_DATA_DIR": str(data_dir)}
+    procs = {
+        site: subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"base_url={replica.base_url(site)}"],
+            cwd=ROOT, env={**os.environ, **env_base}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace",
+        )
+        for site in (CITY, POLICE)
+    }
+    results = {}
+    for site, proc in procs.items():
+        out, _ = proc.communicate(timeout=900)
+        results[site] = CrawlResult(site, proc.returncode, out)
+    yield CrawledPortals(replica, db, results)
+    db.client.close()

@@ -1,0 +1,46 @@
+"""Run items through the real pipeline stages, with the project's settings and a real MongoDB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as project_settings
+from pipelines.deduplicate import DeduplicateArticlePipeline
+from pipelines.normalise import NormaliseArticlePipeline
+from pipelines.store import StoreInMongoPipeline
+from pipelines.validate import ValidateArticlePipeline
+
+STAGES = (NormaliseArticlePipeline, ValidateArticlePipeline, DeduplicateArticlePipeline, StoreInMongoPipeline)
+
+
+def make_crawler(spidercls: type, mongo_uri: str, database: str, data_dir: Path, **settings: object) -> Crawler:
+    values = {k: v for k, v in vars(project_settings).items() if k.isupper()}
+    values |= {"MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_DATA_DIR": str(data_dir), **settings}
+    crawler = get_crawler(spidercls, values)
+    crawler.spider = crawler._create_spider()
+    return crawler
+
+
+def run_items(crawler: Crawler, items: Iterable[object]) -> list[object]:
+    """Open the stages, pass every item through in order, close them (last first, as Scrapy does)."""
+    stages = [stage.from_crawler(crawler) for stage in STAGES]
+    for stage in stages:
+        if hasattr(stage, "open_spider"):
+            stage.open_spider()
+    passed = []
+    for item in items:
+        try:
+            for stage in stages:
+                item = stage.process_item(item)
+        except DropItem:
+            continue
+        passed.append(item)
+    for stage in reversed(stages):
+        if hasattr(stage, "close_spider"):
+            stage.close_spider()
+    return passed

@@ -1,0 +1,67 @@
+"""Storing: one document per article, revisions when content changes, aliases, journaled spills."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from pymongo import MongoClient, UpdateOne
+
+from crawler.batch import bulk_write_durably
+from crawler.mongo import connect
+from spiders.thanhphohaiphong import ThanhphohaiphongSpider
+from tests.parsing import parse_page, qr_png
+from tests.pipeline_harness import make_crawler, run_items
+from tests.test_parser_golden import load_case
+
+URL = "https://thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
+
+
+def seed_item(**changes):
+    _, page = load_case("thanhphohaiphong-24168")
+    item = parse_page("thanhphohaiphong", URL, page, qr_png(URL))
+    return dataclasses.replace(item, **changes)
+
+
+def test_same_article_twice_and_under_another_url_is_one_document(mongo_uri, tmp_path):
+    client, db = connect(mongo_uri, "store_once")
+    client.drop_database("store_once")
+    variant = "http://www.thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html?utm_source=facebook"
+    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path),
+              [seed_item(seen_urls=[URL]), seed_item(seen_urls=[variant])])
+    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path), [seed_item(seen_urls=[URL])])
+    assert db.articles.count_documents({}) == 1
+    doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    assert doc["url"] == URL and doc["url_aliases"] == [variant]
+    assert doc["revision"] == 1 and db.article_revisions.count_documents({}) == 0
+    assert doc["crawl"]["first_seen_at"] <= doc["crawl"]["last_seen_at"]
+    assert doc["crawl"]["spider"] == "thanhphohaiphong" and doc["crawl"]["job_id"].startswith("manual-")
+    assert {next(iter(ix["key"])) for ix in db.articles.list_indexes()} >= {"url", "url_aliases", "body_fingerprint", "site"}
+    client.close()
+
+
+def test_changed_content_keeps_the_old_one_as_a_revision(mongo_uri, tmp_path):
+    client, db = connect(mongo_uri, "store_revision")
+    client.drop_database("store_revision")
+    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_revision", tmp_path), [seed_item()])
+    first = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    edited = seed_item(title="Khen thưởng 71 tập thể, cá nhân tiêu biểu năm 2019",
+                       url=URL.replace(".html", "-2019.html"), seen_urls=[])
+    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_revision", tmp_path), [edited])
+    doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    assert doc["revision"] == 2 and doc["title"].endswith("năm 2019")
+    assert doc["crawl"]["last_changed_at"] > first["crawl"]["last_changed_at"]
+    assert URL in doc["url_aliases"]  # the old URL still leads to the article
+    revision = db.article_revisions.find_one({"article_id": "thanhphohaiphong:24168"})
+    assert revision["title"] == "Khen thưởng 71 tập thể, cá nhân tiêu biểu" and revision["revision"] == 1
+    client.close()
+
+
+def test_writes_that_the_database_refuses_are_spilled_to_a_file(tmp_path):
+    dead = MongoClient("mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=200)
+    ops = [UpdateOne({"_id": "thanhphohaiphong:1"}, {"$set": {"title": "Tin"}}, upsert=True)]
+    assert bulk_write_durably(dead.db.articles, ops, attempts=2, spill_dir=tmp_path) is False
+    [spilled] = tmp_path.glob("articles-*.jsonl")
+    line = json.loads(spilled.read_text(encoding="utf-8"))
+    assert line["filter"] == {"_id": "thanhphohaiphong:1"} and line["doc"] == {"$set": {"title": "Tin"}}
+    dead.close()
