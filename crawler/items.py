@@ -45,7 +45,7 @@ class ArticleItem:
     http_status: int | None = None
 
     @property
-    def _id(self) -> str | None:
+    def _id(self) -> str | None:  # named as MongoDB stores it
         return f"{self.site}:{self.native_id}" if self.native_id else None
 
     def extracted(self) -> dict[str, Any]:

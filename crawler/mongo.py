@@ -40,7 +40,7 @@ def redact(uri: str) -> str:
 def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> Any:
     """Start SecantusDB (WiredTiger, on disk under `data_dir`) on a free port; the caller stops it."""
     try:
-        from secantus import SecantusDBServer
+        from secantus import SecantusDBServer  # GPL-2.0-only extra: imported only when it is used
     except ImportError as error:
         raise MongoUnavailable(
             "MONGO_URI is not set and the embedded MongoDB is not installed: "

@@ -145,7 +145,7 @@ class Replica:
         cookie = SimpleCookie()
         try:
             cookie.load(cookie_header)
-        except Exception:
+        except Exception:  # a malformed cookie is simply not a valid one
             return False
         value = cookie["hpcc"].value if "hpcc" in cookie else ""
         token = value.split(".", 1)[0]
@@ -177,7 +177,7 @@ _PLACEHOLDER_JPEG: bytes = b""
 
 
 def _placeholder_image() -> bytes:
-    global _PLACEHOLDER_JPEG
+    global _PLACEHOLDER_JPEG  # built once, on first use
     if not _PLACEHOLDER_JPEG:
         buffer = io.BytesIO()
         Image.new("RGB", (60, 40), (200, 200, 200)).save(buffer, format="JPEG")
@@ -203,7 +203,7 @@ def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
             log.debug("%s %s", site, format % args)
 
-        def do_GET(self) -> None:
+        def do_GET(self) -> None:  # the stdlib's name
             with replica.state.lock:
                 replica.state.requests[site] += 1
             answer = _meta_answer(replica, self.path) or router(replica, self)

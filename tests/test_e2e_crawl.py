@@ -18,7 +18,7 @@ FIELDS = ("url", "title", "published_at", "date_text", "categories", "author", "
 
 
 def test_crawls_finish_cleanly(crawled):
-    for site, result in crawled.results.items():
+    for _site, result in crawled.results.items():
         assert result.returncode == 0, result.log[-3000:]
         assert "Traceback" not in result.log, result.log[-3000:]
         assert "'finish_reason': 'finished'" in result.log
@@ -85,7 +85,7 @@ def test_runs_are_recorded_and_the_site_facts_kept(crawled):
 
 def test_the_server_misbehaved_and_the_browser_check_came_back_mid_crawl(crawled):
     faults = Counter()
-    for (site, kind), n in crawled.replica.state.faults.items():
+    for (_site, kind), n in crawled.replica.state.faults.items():
         faults[kind] += n
     assert {"500", "502", "503", "429", "slow", "truncated", "empty"} <= set(faults)
     assert len(crawled.replica.state.tokens) >= 3  # the hpcc cookie expired and was earned again

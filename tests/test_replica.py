@@ -66,7 +66,8 @@ def test_news_list_wants_the_ajax_header(calm_replica):
 
 def test_qr_png_encodes_the_article_or_the_fanpage(calm_replica):
     base = calm_replica.base_url(CITY)
-    status, headers, png = get(base, "/wp-content/plugins/hp-qr-code/qr.php?size=150&data=https%3A%2F%2Fthanhphohaiphong.gov.vn%2Fkhen-thuong-71-tap-the-ca-nhan-tieu-bieu.html")
+    data = "https%3A%2F%2Fthanhphohaiphong.gov.vn%2Fkhen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
+    status, headers, png = get(base, f"/wp-content/plugins/hp-qr-code/qr.php?size=150&data={data}")
     assert status == 200 and headers["Content-Type"] == "image/png"
     assert decode_qr(png) == "https://thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
     assert decode_qr(get(base, "/wp-content/uploads/2019/05/qr-fanpage.png")[2]) == FANPAGE_URL

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 BROWSER_ATTEMPTS = "browser_check_attempts"
 
 
-async def read_cookies(page) -> list[dict]:  # noqa: ANN001 - a playwright Page
+async def read_cookies(page) -> list[dict]:  # page: a playwright Page
     return await page.context.cookies()
 
 
@@ -83,7 +83,7 @@ class BrowserCheckMiddleware:
         if held is None or cookie_sent(request, self.cookie_name) == held:
             try:
                 await self._pass_check()
-            except Exception as error:  # noqa: BLE001 - the browser failed; the retry budget decides
+            except Exception as error:  # whatever the browser's failure, the retry budget decides
                 log.warning("browser check: Chromium could not pass it (%s)", error)
                 retry = get_retry_request(request, spider=spider, reason="browser_check_failed")
                 if retry is None:

@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make demo` (the main job on the local replica) and `make test`.
+# Both install what they need: the virtual environment, and Chromium through apt-get when missing.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install chromium test lint demo replica clean
+
+install: $(STAMP) chromium
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0] + " at $(PYTHON)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[embedded,dev]'
+	touch $(STAMP)
+
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then echo "Chromium: $(CHROMIUM)"; else \
+		echo "Chromium not found at $(CHROMIUM): installing Debian's chromium"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; fi
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: install lint
+	$(PY) -m pytest
+
+demo: install
+	$(PY) -m crawler demo
+
+replica: $(STAMP)
+	$(PY) -m replica --port 8080
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

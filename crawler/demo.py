@@ -1,0 +1,88 @@
+"""The main job on the local replica: both portals crawled into MongoDB, then a short summary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.mongo import connect, start_embedded_server
+
+SPIDERS = ("thanhphohaiphong", "congan_haiphong")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class DemoOptions:
+    articles_per_site: int = 1000
+    data_dir: Path = Path("data")
+    fault_rate: float = 0.03
+    database: str = "haiphong_portal"
+
+
+def run_spiders(base_urls: dict[str, str], mongo_uri: str, options: DemoOptions) -> dict[str, int]:
+    """Both spiders at once, each its own `scrapy crawl` process, as scheduled jobs run them."""
+    logs = options.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": options.database, "PORTAL_PROFILE": "replica",
+           "PORTAL_DATA_DIR": str(options.data_dir.resolve())}
+    procs = {}
+    for spider in SPIDERS:
+        log = (logs / f"{spider}.log").open("w", encoding="utf-8")
+        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_urls[spider]}"]
+        procs[spider] = (subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log)
+    codes = {}
+    for spider, (proc, log) in procs.items():
+        codes[spider] = proc.wait()
+        log.close()
+    return codes
+
+
+def summarise(db, truth: list[dict], codes: dict[str, int], seconds: float, logs: Path) -> str:
+    lines = [f"Crawled both portals of the replica in {seconds:.1f} s.", ""]
+    lines.append(f"{'portal':<18}{'stored':>8}{'expected':>10}{'new':>7}{'changed':>9}{'rejects':>9}{'requests':>10}  exit")
+    for spider in SPIDERS:
+        expected = sum(1 for r in truth if r["site"] == spider and r["outcome"] == "stored")
+        stored = db.articles.count_documents({"site": spider})
+        run = db.crawl_runs.find_one({"spider": spider}, sort=[("started_at", -1)]) or {}
+        counts = run.get("counts", {})
+        lines.append(f"{spider:<18}{stored:>8}{expected:>10}{counts.get('articles_new', 0):>7}{counts.get('articles_changed', 0):>9}"
+                     f"{db.rejects.count_documents({'site': spider}):>9}{counts.get('requests', 0):>10}  {codes[spider]}")
+    reasons = Counter(reason.split(":", 1)[0] for doc in db.rejects.find({}, {"reasons": 1}) for reason in doc["reasons"])
+    lines += ["", "rejects by reason: " + (", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none")]
+    lines.append(f"reposts marked duplicate_of: {db.articles.count_documents({'duplicate_of': {'$ne': None}})}")
+    lines.append(f"crawl logs: {logs}")
+    return "\n".join(lines)
+
+
+def run_demo(options: DemoOptions) -> int:
+    from replica.server import Replica, ReplicaOptions  # the replica serves demos and tests only
+
+    started = time.monotonic()
+    server = None
+    mongo_uri = os.environ.get("MONGO_URI")
+    if not mongo_uri:
+        server = start_embedded_server(options.data_dir.resolve() / "mongo")
+        mongo_uri = server.uri
+    print(f"MongoDB: {'embedded SecantusDB, data in ' + str(options.data_dir / 'mongo') if server else 'MONGO_URI'}", flush=True)
+    try:
+        replica_options = ReplicaOptions(articles_per_site=options.articles_per_site, fault_rate=options.fault_rate)
+        with Replica(replica_options) as replica:
+            base_urls = {spider: replica.base_url(spider) for spider in SPIDERS}
+            print(f"Replica: city portal {base_urls['thanhphohaiphong']}, police portal {base_urls['congan_haiphong']}, "
+                  f"{options.articles_per_site} articles each", flush=True)
+            codes = run_spiders(base_urls, mongo_uri, options)
+            truth = replica.truth()
+        client, db = connect(mongo_uri, options.database)
+        try:
+            print(summarise(db, truth, codes, time.monotonic() - started, options.data_dir / "logs"))
+        finally:
+            client.close()
+    finally:
+        if server is not None:
+            server.stop()
+    return max(codes.values())
