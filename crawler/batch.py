@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,21 @@ def spill(collection_name: str, ops: Sequence[Any], spill_dir: Path, why: str) -
                                   "filter": getattr(op, "_filter", None)}, default=json_util.default, ensure_ascii=False) + "\n")
     log.error("MongoDB refused %d writes to %s (%s): kept in %s", len(ops), collection_name, why, path)
     return path
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """How a pipeline stage writes: batch size, attempts, and where refused writes are kept."""
+
+    batch_size: int
+    attempts: int
+    spill_dir: Path
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> BatchPolicy:
+        return cls(settings.getint("MONGO_BATCH_SIZE"), settings.getint("MONGO_WRITE_ATTEMPTS"),
+                   Path(settings.get("PORTAL_DATA_DIR")) / "spill")
+
+    def write(self, collection: Collection, ops: Sequence[Any], stats: Any) -> None:
+        if not bulk_write_durably(collection, ops, self.attempts, self.spill_dir):
+            stats.inc_value("mongo/spilled", len(ops))

@@ -7,14 +7,13 @@ and goes up one `revision`; an unchanged one only moves `crawl.last_seen_at`.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
 from pymongo.database import Database
 from scrapy.crawler import Crawler
 
-from crawler.batch import bulk_write_durably
+from crawler.batch import BatchPolicy
 from crawler.dates import utc_now
 from crawler.items import EXTRACTED_FIELDS, ArticleItem, SiteFacts
 from crawler.mongo import shared_mongo
@@ -46,17 +45,14 @@ def ensure_indexes(db: Database) -> None:
 
 
 class StoreInMongoPipeline:
-    def __init__(self, crawler: Crawler, batch_size: int, attempts: int, spill_dir: Path) -> None:
+    def __init__(self, crawler: Crawler, policy: BatchPolicy) -> None:
         self.crawler = crawler
-        self.batch_size = batch_size
-        self.attempts = attempts
-        self.spill_dir = spill_dir
+        self.policy = policy
         self.pending: list[ArticleItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreInMongoPipeline:
-        s = crawler.settings
-        return cls(crawler, s.getint("MONGO_BATCH_SIZE"), s.getint("MONGO_WRITE_ATTEMPTS"), Path(s.get("PORTAL_DATA_DIR")) / "spill")
+        return cls(crawler, BatchPolicy.from_settings(crawler.settings))
 
     def open_spider(self) -> None:
         self.db = shared_mongo.acquire(self.crawler).db
@@ -73,7 +69,7 @@ class StoreInMongoPipeline:
             self.db.sites.update_one({"_id": item.site}, {"$set": {**item.facts, "updated_at": utc_now()}}, upsert=True)
         elif isinstance(item, ArticleItem):
             self.pending.append(item)
-            if len(self.pending) >= self.batch_size:
+            if len(self.pending) >= self.policy.batch_size:
                 self.flush()
         return item
 
@@ -113,6 +109,5 @@ class StoreInMongoPipeline:
             update["$addToSet"] = {"url_aliases": {"$each": sorted(aliases)}}
             article_ops.append(UpdateOne({"_id": _id}, update, upsert=True))
         # Revisions first: an article never moves on before its old content is safe.
-        for collection, ops in (("article_revisions", revision_ops), ("articles", article_ops)):
-            if not bulk_write_durably(self.db[collection], ops, self.attempts, self.spill_dir):
-                self.crawler.stats.inc_value("mongo/spilled", len(ops))
+        self.policy.write(self.db.article_revisions, revision_ops, self.crawler.stats)
+        self.policy.write(self.db.articles, article_ops, self.crawler.stats)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from itemadapter import ItemAdapter
 from pymongo import UpdateOne
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.batch import bulk_write_durably
+from crawler.batch import BatchPolicy
 from crawler.dates import utc_now
 from crawler.items import ArticleItem, FetchFailure
 from crawler.mongo import shared_mongo
@@ -49,14 +48,12 @@ def validation_errors(item: ArticleItem, now: datetime, min_body_chars: int, ear
 
 class ValidateArticlePipeline:
     def __init__(self, crawler: Crawler, min_body_chars: int, earliest: datetime, future_tolerance: timedelta,
-                 batch_size: int, attempts: int, spill_dir: Path) -> None:
+                 policy: BatchPolicy) -> None:
         self.crawler = crawler
         self.min_body_chars = min_body_chars
         self.earliest = earliest
         self.future_tolerance = future_tolerance
-        self.batch_size = batch_size
-        self.attempts = attempts
-        self.spill_dir = spill_dir
+        self.policy = policy
         self.pending: list[UpdateOne] = []
 
     @classmethod
@@ -67,9 +64,7 @@ class ValidateArticlePipeline:
             min_body_chars=s.getint("VALIDATE_MIN_BODY_CHARS"),
             earliest=datetime.fromisoformat(s.get("VALIDATE_EARLIEST_DATE")).replace(tzinfo=UTC),
             future_tolerance=timedelta(hours=s.getfloat("VALIDATE_FUTURE_TOLERANCE_HOURS")),
-            batch_size=s.getint("MONGO_BATCH_SIZE"),
-            attempts=s.getint("MONGO_WRITE_ATTEMPTS"),
-            spill_dir=Path(s.get("PORTAL_DATA_DIR")) / "spill",
+            policy=BatchPolicy.from_settings(s),
         )
 
     def open_spider(self) -> None:
@@ -108,10 +103,9 @@ class ValidateArticlePipeline:
              "$setOnInsert": {"first_rejected_at": now}, "$inc": {"times": 1}},
             upsert=True,
         ))
-        if len(self.pending) >= self.batch_size:
+        if len(self.pending) >= self.policy.batch_size:
             self.flush()
 
     def flush(self) -> None:
         ops, self.pending = self.pending, []
-        if not bulk_write_durably(self.db.rejects, ops, self.attempts, self.spill_dir):
-            self.crawler.stats.inc_value("mongo/spilled", len(ops))
+        self.policy.write(self.db.rejects, ops, self.crawler.stats)

@@ -26,6 +26,17 @@ _CITY_MENU = "\n".join(
     f'      <li class="menu-item"><a href="{CITY_ORIGIN}/category/{slug}">{name}</a></li>'
     for slug, name in CITY_CATEGORIES.items()
 )
+_CITY_HEADER = f"""<div id="page" class="site">
+<header id="masthead" class="site-header">
+  <nav id="site-navigation" class="main-navigation">
+    <ul id="primary-menu" class="menu">
+{_CITY_MENU}
+    </ul>
+  </nav>
+</header>
+<div id="content" class="site-content">
+<div id="primary" class="content-area">
+<main id="main" class="site-main">"""
 _POLICE_MENU = "\n".join(f'      <li><a href="/{path}.html">{name}</a></li>' for path, (_, name) in POLICE_CATEGORIES.items())
 
 
@@ -106,17 +117,7 @@ def city_article(article: Article) -> str:
 <script type='text/javascript' src='{CITY_ORIGIN}/wp-includes/js/jquery/jquery.js?ver=1.12.4-wp'></script>
 </head>
 <body class="post-template-default single single-post postid-{article.native_id} single-format-standard">
-<div id="page" class="site">
-<header id="masthead" class="site-header">
-  <nav id="site-navigation" class="main-navigation">
-    <ul id="primary-menu" class="menu">
-{_CITY_MENU}
-    </ul>
-  </nav>
-</header>
-<div id="content" class="site-content">
-<div id="primary" class="content-area">
-<main id="main" class="site-main">
+{_CITY_HEADER}
 <article id="post-{article.native_id}" class="post-{article.native_id} post type-post status-publish format-standard hentry {cats}">
   <header class="entry-header">
     <h1 class="entry-title">{title}</h1>
@@ -207,17 +208,7 @@ def city_category(corpus: Corpus, slug: str, page: int) -> str | None:
 <link rel="alternate" type="application/rss+xml" title="Cổng tin tức Thành phố Hải Phòng &raquo; {name} Category Feed" href="{base}/feed" />
 </head>
 <body class="archive category category-{slug} paged-{page}">
-<div id="page" class="site">
-<header id="masthead" class="site-header">
-  <nav id="site-navigation" class="main-navigation">
-    <ul id="primary-menu" class="menu">
-{_CITY_MENU}
-    </ul>
-  </nav>
-</header>
-<div id="content" class="site-content">
-<div id="primary" class="content-area">
-<main id="main" class="site-main">
+{_CITY_HEADER}
 <header class="page-header"><h1 class="page-title">{name}</h1></header>
 {chr(10).join(posts)}
 <nav class="navigation pagination" role="navigation" aria-label="Bài viết">
