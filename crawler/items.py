@@ -43,6 +43,8 @@ class ArticleItem:
     seen_urls: list[str] = field(default_factory=list)
     listing_url: str | None = None
     http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
     @property
     def _id(self) -> str | None:  # named as MongoDB stores it
@@ -62,6 +64,34 @@ class FetchFailure:
     reason: str
     listing_url: str | None = None
     http_status: int | None = None
+
+
+@dataclass
+class ArticleUnchanged:
+    """A stored article the portal says has not changed (a 304 to a conditional request)."""
+
+    site: str
+    native_id: str
+    url: str
+
+
+@dataclass
+class ArticleSeenUnder:
+    """Another URL an already fetched article is listed under (it becomes an alias)."""
+
+    site: str
+    native_id: str
+    url: str
+
+
+@dataclass
+class ArticleRemoved:
+    """A stored article the portal no longer serves (404 or 410): it is marked, never deleted."""
+
+    site: str
+    native_id: str
+    url: str
+    http_status: int
 
 
 @dataclass

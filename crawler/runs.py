@@ -18,6 +18,8 @@ RUN_COUNTS = {
     "articles_new": "articles/new",
     "articles_changed": "articles/changed",
     "articles_unchanged": "articles/unchanged",
+    "articles_removed": "articles/removed",
+    "articles_skipped": "articles/skipped",
     "articles_rejected": "rejects/total",
     "fetch_failures": "fetch/failed",
     "requests": "downloader/request_count",

@@ -85,3 +85,8 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.skip_heavy_resources"
 
 LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
+
+# Incremental recrawls (see spiders/base.py).
+INCREMENTAL_RECHECK_DAYS = 7.0  # articles this young are rechecked with conditional requests ...
+INCREMENTAL_RECHECK_HOURS = 12.0  # ... when not looked at for this long
+INCREMENTAL_OVERLAP_HOURS = 24.0  # wp-json modified_after reaches this far behind the newest change stored

@@ -1,7 +1,8 @@
 """Stage 4: upsert each article by `_id` into `articles`, with its provenance, in journaled batches.
 
 A stored article whose content hash changes keeps its old content in `article_revisions`
-and goes up one `revision`; an unchanged one only moves `crawl.last_seen_at`.
+and goes up one `revision`; an unchanged one only moves `crawl.last_seen_at`. An article the
+portal no longer serves gets `removed_at`, and is never deleted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from scrapy.crawler import Crawler
 
 from crawler.batch import BatchPolicy
 from crawler.dates import utc_now
-from crawler.items import EXTRACTED_FIELDS, ArticleItem, SiteFacts
+from crawler.items import EXTRACTED_FIELDS, ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, SiteFacts
 from crawler.mongo import shared_mongo
 from crawler.runs import job_id_of
 
@@ -49,6 +50,7 @@ class StoreInMongoPipeline:
         self.crawler = crawler
         self.policy = policy
         self.pending: list[ArticleItem] = []
+        self.marks: list[UpdateOne] = []  # unchanged and removed articles: no content to compare
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreInMongoPipeline:
@@ -69,11 +71,29 @@ class StoreInMongoPipeline:
             self.db.sites.update_one({"_id": item.site}, {"$set": {**item.facts, "updated_at": utc_now()}}, upsert=True)
         elif isinstance(item, ArticleItem):
             self.pending.append(item)
-            if len(self.pending) >= self.policy.batch_size:
-                self.flush()
+        elif isinstance(item, ArticleUnchanged):
+            self.crawler.stats.inc_value("articles/unchanged")
+            self.marks.append(UpdateOne({"_id": f"{item.site}:{item.native_id}"},
+                                        {"$set": {"crawl.last_seen_at": utc_now(), "crawl.http_status": 304}}))
+        elif isinstance(item, ArticleSeenUnder):
+            self.marks.append(UpdateOne({"_id": f"{item.site}:{item.native_id}", "url": {"$ne": item.url}},
+                                        {"$addToSet": {"url_aliases": item.url}}))
+        elif isinstance(item, ArticleRemoved):
+            self.crawler.stats.inc_value("articles/removed")
+            self.marks.append(UpdateOne({"_id": f"{item.site}:{item.native_id}", "removed_at": None},
+                                        {"$set": {"removed_at": utc_now(), "crawl.http_status": item.http_status,
+                                                  "crawl.job_id": job_id_of(self.crawler.spider)}}))
+        if len(self.pending) + len(self.marks) >= self.policy.batch_size:
+            self.flush()
         return item
 
     def flush(self) -> None:
+        # Articles first: a mark (unchanged, removed, alias) may be about an article of this batch.
+        marks, self.marks = self.marks, []
+        self.write_articles()
+        self.policy.write(self.db.articles, marks, self.crawler.stats)
+
+    def write_articles(self) -> None:
         items, self.pending = self.pending, []
         if not items:
             return
@@ -88,7 +108,8 @@ class StoreInMongoPipeline:
         for _id, item in latest.items():
             fields = {name: getattr(item, name) for name in EXTRACTED_FIELDS if name != "_id"}
             fields |= {"content_hash": item.content_hash, "body_fingerprint": item.body_fingerprint,
-                       "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status, **provenance}
+                       "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
+                       "crawl.etag": item.etag, "crawl.last_modified": item.last_modified, **provenance}
             aliases = set(item.url_aliases)
             update: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
             old = stored.get(_id)

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -117,12 +116,13 @@ class Article:
     related: list[str] = field(default_factory=list)  # public URLs
     duplicate_of: str | None = None
     verbatim_page: str | None = None  # a saved page served as it is (the seeds)
+    removed: int | None = None  # the status a removed article answers with (404 or 410)
 
     @property
     def key(self) -> str:
         return f"{self.site}:{self.native_id}"
 
-    @cached_property
+    @property
     def path(self) -> str:
         if self.site == CITY:
             return f"/{self.slug}.html"
@@ -165,7 +165,7 @@ class Article:
         rejected = self.fault in FAULT_REASONS
         record = {
             "_id": self.key, "site": self.site, "native_id": self.native_id, "url": self.url,
-            "outcome": "rejected" if rejected else "stored",
+            "outcome": "removed" if self.removed else "rejected" if rejected else "stored",
             "reasons": [FAULT_REASONS[self.fault]] if rejected else [],
             "duplicate_of": self.duplicate_of,
             "url_aliases": [self.listing_href if self.site == CITY else POLICE_ORIGIN + self.listing_href]
@@ -205,13 +205,62 @@ class Corpus:
 
     articles: dict[str, list[Article]]
     today: datetime
+    generator: _Generator | None = None
+    days: list[dict] = field(default_factory=list)  # what each advanced day changed (ground truth)
 
     def by_key(self) -> dict[str, Article]:
         return {a.key: a for items in self.articles.values() for a in items}
 
+    def live(self, site: str) -> list[Article]:
+        return [a for a in self.articles[site] if not a.removed]
+
     def in_category(self, site: str, category: str) -> list[Article]:
-        items = [a for a in self.articles[site] if category in a.categories]
+        items = [a for a in self.live(site) if category in a.categories]
         return sorted(items, key=lambda a: (a.shown_date, a.native_id), reverse=True)
+
+    def advance_day(self) -> dict:
+        """One day of the portals' life: new articles, edits, title corrections, moves, removals."""
+        gen = self.generator
+        self.today += timedelta(days=1)
+        day: dict = {"today": self.today.isoformat(), "new": [], "changed": [], "removed": [], "moved": []}
+        for site, items in self.articles.items():
+            size = len(items)
+            reposts = {a.duplicate_of for items_ in self.articles.values() for a in items_ if a.duplicate_of}
+            stable = [a for a in self.live(site) if not a.verbatim_page and not a.fault and not a.duplicate_of
+                      and a.key not in reposts]
+            touched = gen.rng.sample(stable, 3 * max(2, size // 400))
+            step = len(touched) // 3
+            for article in touched[:step]:
+                self._edit(gen, article)
+                day["changed"].append(article.key)
+            for article in touched[step:2 * step]:
+                self._move(gen, article)
+                day["changed"].append(article.key)
+                day["moved"].append(article.key)
+            for n, article in enumerate(touched[2 * step:]):
+                article.removed = 404 if n % 2 else 410
+                day["removed"].append(article.key)
+            for _ in range(max(3, size // 200)):
+                article = _new_article(gen, site, self._moment(gen), {a.native_id for a in items})
+                items.append(article)
+                day["new"].append(article.key)
+        self.days.append(day)
+        return day
+
+    def _moment(self, gen: _Generator) -> datetime:
+        return (self.today - timedelta(hours=gen.rng.uniform(1, 20))).replace(second=0, microsecond=0)
+
+    def _edit(self, gen: _Generator, article: Article) -> None:
+        article.paragraphs = [*article.paragraphs[:-1], " ".join(gen.rng.sample(gen.sentences, 2))]
+        if gen.rng.random() < 0.5:  # a corrected title; on the police portal the slug follows it
+            article.title = gen.title()
+            article.slug = ascii_slug(article.title, lower=False) if article.site == POLICE else article.slug
+        article.modified = self._moment(gen)
+
+    def _move(self, gen: _Generator, article: Article) -> None:
+        names = CITY_CATEGORIES if article.site == CITY else POLICE_CATEGORIES
+        article.categories = [gen.rng.choice([c for c in names if c not in article.categories])]
+        article.modified = self._moment(gen)
 
     def truth(self) -> list[dict]:
         return [a.expected_record() for items in self.articles.values() for a in items]
@@ -255,16 +304,17 @@ def build_corpus(articles_per_site: int = 1000, seed: int = 20191116,
     for items in (city, police):
         _plant_faults(gen, items, originals)
         _link_related(gen, items)
-    return Corpus(articles={CITY: city, POLICE: police}, today=today)
+    return Corpus(articles={CITY: city, POLICE: police}, today=today, generator=gen)
 
 
 def _police_articles(gen: _Generator, n: int) -> list[Article]:
     items = [_police_seed(), _police_original_of_city_seed()]
-    ids = iter(range(140001, 140001 + 3 * n, 3))
+    seeded = {a.native_id for a in items}
+    ids = (str(i) for i in range(140001, 140001 + 3 * n + 9, 3) if str(i) not in seeded)
     for moment in gen.dates(n - len(items)):
         title = gen.title()
         category = gen.rng.choice(list(POLICE_CATEGORIES))
-        native_id = str(next(ids))
+        native_id = next(ids)
         paragraphs = gen.paragraphs()
         day_dir = f"/uploads/haiphong/portal/congan/news/{moment:%Y_%m/%d}/"
         images = [(f"{day_dir}{native_id}-{k}.jpg", gen.rng.choice(CAPTIONS) + f" ({k})", gen.rng.randrange(len(paragraphs)))
@@ -316,6 +366,20 @@ def _city_articles(gen: _Generator, n: int, police: list[Article]) -> list[Artic
             duplicate_of=original.key if original else None,
         ))
     return items
+
+
+def _new_article(gen: _Generator, site: str, moment: datetime, taken: set[str]) -> Article:
+    """An article published today (for days the replica advances)."""
+    title = gen.title()
+    native_id = str(max(int(t) for t in taken) + gen.rng.randint(1, 9))
+    if site == CITY:
+        category = [gen.rng.choice(list(CITY_CATEGORIES))]
+        return Article(site=CITY, native_id=native_id, title=title, slug=ascii_slug(title), categories=category,
+                       published=moment, modified=None, paragraphs=gen.paragraphs(),
+                       author=gen.rng.choice(BYLINES), source_line=gen.rng.choice(SOURCE_FORMS).format("HP"))
+    return Article(site=POLICE, native_id=native_id, title=title, slug=ascii_slug(title, lower=False),
+                   categories=[gen.rng.choice(list(POLICE_CATEGORIES))], published=moment, modified=None,
+                   paragraphs=gen.paragraphs())
 
 
 def _plant_faults(gen: _Generator, items: list[Article], originals: set[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -13,7 +14,8 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -47,6 +49,7 @@ class ReplicaOptions:
 class _State:
     attempts: Counter = field(default_factory=Counter)
     requests: Counter = field(default_factory=Counter)
+    log: list[tuple[str, str, int]] = field(default_factory=list)  # (site, path, status) of every answer
     faults: Counter = field(default_factory=Counter)
     tokens: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,8 +111,20 @@ class Replica:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def is_article_path(self, site: str, target: str) -> bool:
+        path = urlsplit(target).path
+        pattern = _POLICE_ARTICLE if site == POLICE else _CITY_ARTICLE
+        return bool(pattern.match(path)) and not path.startswith("/category/")
+
     def truth(self, site: str | None = None) -> list[dict]:
         return [r for r in self.corpus.truth() if site is None or r["site"] == site]
+
+    def advance_day(self) -> dict:
+        """Move both portals on by a day; returns what changed (new, changed, moved, removed keys)."""
+        with self.state.lock:
+            day = self.corpus.advance_day()
+            self._index()
+        return day
 
     # Faults -------------------------------------------------------------------------------
 
@@ -191,6 +206,7 @@ class Answer:
     body: bytes | str = b""
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime | None = None
 
 
 def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
@@ -207,6 +223,9 @@ def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
             with replica.state.lock:
                 replica.state.requests[site] += 1
             answer = _meta_answer(replica, self.path) or router(replica, self)
+            answer = _conditional(answer, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"))
+            with replica.state.lock:
+                replica.state.log.append((site, self.path, answer.status))
             self._send(answer)
 
         def _send(self, answer: Answer) -> None:
@@ -222,11 +241,33 @@ def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _conditional(answer: Answer, if_none_match: str | None, if_modified_since: str | None) -> Answer:
+    """Validators on every whole 200 answer, and 304 when the client already has this version."""
+    if answer.status != 200 or not answer.body:
+        return answer
+    body = answer.body.encode("utf-8") if isinstance(answer.body, str) else answer.body
+    etag = '"' + hashlib.md5(body).hexdigest()[:20] + '"'  # a validator, not security
+    headers = {**answer.headers, "ETag": etag}
+    if answer.last_modified:
+        headers["Last-Modified"] = format_datetime(answer.last_modified.astimezone(UTC), usegmt=True)
+    not_modified = if_none_match == etag if if_none_match else False
+    if not if_none_match and if_modified_since and answer.last_modified:
+        try:
+            not_modified = answer.last_modified.replace(microsecond=0) <= parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            not_modified = False
+    if not_modified:
+        return Answer(status=304, body=b"", content_type=answer.content_type, headers=headers)
+    return Answer(answer.status, body, answer.content_type, headers, answer.last_modified)
+
+
 def _meta_answer(replica: Replica, target: str) -> Answer | None:
     """The replica's own URLs: its ground truth and its counters."""
     path = urlsplit(target).path
     if path == "/__replica__/truth.json":
         return Answer(body=json.dumps(replica.truth(), ensure_ascii=False, default=str), content_type="application/json")
+    if path == "/__replica__/advance":
+        return Answer(body=json.dumps(replica.advance_day(), ensure_ascii=False), content_type="application/json")
     if path == "/__replica__/stats.json":
         with replica.state.lock:
             stats = {"requests": dict(replica.state.requests), "faults": {f"{s}:{k}": v for (s, k), v in replica.state.faults.items()}}
@@ -252,6 +293,12 @@ def _with_faults(replica: Replica, site: str, target: str, answer: Answer) -> An
     return Answer(status=200, body=b"", content_type=answer.content_type)  # an empty 200
 
 
+def _article_answer(article, page_of) -> Answer:  # an Article and its renderer
+    if article.removed:
+        return Answer(status=article.removed, body="<html><body><h1>Bài viết không còn tồn tại</h1></body></html>")
+    return Answer(body=page_of(article), last_modified=article.modified or article.published)
+
+
 _CITY_CATEGORY = re.compile(r"^/category/([^/]+)(?:/page/(\d+))?/?$")
 _CITY_CATEGORY_FEED = re.compile(r"^/category/([^/]+)/feed/?$")
 _CITY_ARTICLE = re.compile(r"^/([^/]+)\.html/?$")
@@ -275,7 +322,7 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
         if slug in CITY_CATEGORIES and (page_html := render.city_category(corpus, slug, page)):
             answer = Answer(body=page_html)
     elif path.rstrip("/") == "/feed":
-        items = sorted(corpus.articles[CITY], key=lambda a: a.published, reverse=True)
+        items = sorted(corpus.live(CITY), key=lambda a: a.published, reverse=True)
         answer = Answer(body=render.city_feed(items, "Cổng tin tức Thành phố Hải Phòng"), content_type="application/rss+xml; charset=UTF-8")
     elif match := _CITY_CATEGORY_FEED.match(path):
         if match.group(1) in CITY_CATEGORIES:
@@ -293,7 +340,7 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
     elif path.startswith("/wp-content/uploads/"):
         answer = Answer(body=_placeholder_image(), content_type="image/jpeg")
     elif (match := _CITY_ARTICLE.match(path)) and (article := replica.city_by_slug.get(match.group(1))):
-        answer = Answer(body=render.city_article(article))
+        answer = _article_answer(article, render.city_article)
     return _with_faults(replica, CITY, request.path, answer)
 
 
@@ -302,7 +349,7 @@ def _wp_posts(replica: Replica, query: dict[str, list[str]]) -> Answer:
         return query.get(name, [default])[0]
 
     per_page, page = min(100, int(arg("per_page", "10"))), int(arg("page", "1"))
-    posts = list(replica.corpus.articles[CITY])
+    posts = replica.corpus.live(CITY)
     if modified_after := arg("modified_after", ""):
         since = datetime.fromisoformat(modified_after.replace("Z", "+00:00"))
         if since.tzinfo is None:
@@ -346,7 +393,7 @@ def _police_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
     elif (match := _POLICE_CATEGORY.match(path)) and match.group(1) in POLICE_CATEGORIES:
         answer = Answer(body=render.police_category(match.group(1)))
     elif (match := _POLICE_ARTICLE.match(path)) and (article := replica.police_by_id.get(match.group(2))):
-        answer = Answer(body=render.police_article(article))
+        answer = _article_answer(article, render.police_article)
     elif path.startswith("/uploads/"):
         answer = Answer(body=_placeholder_image(), content_type="image/jpeg")
     return _with_faults(replica, POLICE, request.path, answer)

@@ -2,14 +2,21 @@
 
 Chromium renders what needs a browser (the check, each category's first listing page); the
 `NewsList.ashx` pages that the listing script fetches, and the articles, are plain HTTP.
+
+Later crawls walk each category only while its pages hold something new, then count the
+category (its last page tells how many articles it lists) against what is known; only a
+category whose count differs is walked to the end to find the articles that are gone.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
 
 from crawler.middlewares.browser_check import browser_meta
 from crawler.middlewares.incomplete import COMPLETE_MARKER
@@ -20,6 +27,19 @@ from .parsers import congan_haiphong as parser
 AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 # What shows the listing script has finished, whichever way it went.
 LISTING_READY = "#news-list .news-item, #news-list .pager, #news-list .news-error"
+
+
+@dataclass
+class CategoryWalk:
+    """One category's listing as walked in this run."""
+
+    cat_id: str = ""
+    page_size: int = 15
+    total_pages: int | None = None
+    pages: set[int] = field(default_factory=set)
+    listed: set[str] = field(default_factory=set)
+    sweep_left: int = 0
+    failed: bool = False
 
 
 class CongAnHaiphongSpider(PortalSpider):
@@ -36,6 +56,10 @@ class CongAnHaiphongSpider(PortalSpider):
         },
     }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.walks: dict[str, CategoryWalk] = defaultdict(CategoryWalk)
+
     @staticmethod
     def is_browser_check(response: TextResponse) -> bool:
         return parser.is_challenge(response)
@@ -45,39 +69,106 @@ class CongAnHaiphongSpider(PortalSpider):
         return self.origin.fetch_url(self.public_origin + "/")
 
     async def start(self) -> AsyncIterator[Request]:
+        self.load_state()
         for path in self.args.categories:
-            yield Request(parser.category_url(self.origin, path), callback=self.parse_category, errback=self.fetch_failed,
+            yield Request(parser.category_url(self.origin, path), callback=self.parse_category, errback=self.listing_failed,
                           priority=PRIORITY_LISTING, meta=browser_meta(LISTING_READY), cb_kwargs={"category": path})
+        for request in self.recheck_requests():
+            yield request
 
     def parse_category(self, response: Response, category: str) -> Iterable[Request]:
         """The category page as Chromium rendered it: page 1 of the listing, and the CMS's category id."""
         cat_id = parser.listing_category_id(response)
         if not cat_id:
             raise ValueError(f"no #news-list[data-cat] on {response.url}: has the portal's markup changed?")
+        walk = self.walks[category]
+        walk.cat_id, walk.page_size = cat_id, parser.listing_page_size(response)
         listing = parser.parse_listing(response, self.origin)
         if not listing.entries and listing.total_pages is None:
             # The listing script failed in the browser (the server erred): ask for page 1 directly.
-            yield self.news_list_request(category, cat_id, 1)
+            yield self.news_list_request(category, 1)
             return
-        yield from self.follow_listing(response, listing, category, cat_id, 1)
+        yield from self.follow_listing(response, listing, category, 1)
 
-    def news_list_request(self, category: str, cat_id: str, page: int) -> Request:
-        return Request(parser.news_list_url(self.origin, cat_id, page), headers=AJAX_HEADERS, callback=self.parse_news_list,
-                       errback=self.fetch_failed, priority=PRIORITY_LISTING, meta={COMPLETE_MARKER: b'class="pager"'},
-                       cb_kwargs={"category": category, "cat_id": cat_id, "page": page})
+    def news_list_request(self, category: str, page: int, sweep: bool = False) -> Request:
+        return Request(parser.news_list_url(self.origin, self.walks[category].cat_id, page), headers=AJAX_HEADERS,
+                       callback=self.parse_news_list, errback=self.listing_failed, priority=PRIORITY_LISTING,
+                       meta={COMPLETE_MARKER: b'class="pager"'}, dont_filter=sweep,
+                       cb_kwargs={"category": category, "page": page, "sweep": sweep})
 
-    def parse_news_list(self, response: Response, category: str, cat_id: str, page: int) -> Iterable[Request]:
-        yield from self.follow_listing(response, parser.parse_listing(response, self.origin), category, cat_id, page)
+    def parse_news_list(self, response: Response, category: str, page: int, sweep: bool = False) -> Iterable[Request]:
+        yield from self.follow_listing(response, parser.parse_listing(response, self.origin), category, page, sweep)
 
-    def follow_listing(self, response: Response, listing: parser.ListingPage, category: str, cat_id: str, page: int) -> Iterable[Request]:
+    def follow_listing(self, response: Response, listing: parser.ListingPage, category: str, page: int,
+                       sweep: bool = False) -> Iterable[Request]:
         self.crawler.stats.inc_value("listing/pages")
-        for entry in listing.entries:
+        walk = self.walks[category]
+        walk.pages.add(page)
+        walk.total_pages = listing.total_pages or walk.total_pages
+        walk.listed.update(e.native_id for e in listing.entries if e.native_id)
+        yield from self.listed_under(listing.entries)
+        news = [e for e in listing.entries if self.wants(e.native_id, e.date)]
+        for entry in news:
             yield self.article_request(entry, response)
-        if listing.next_url and self.listing_pages_left(page):
-            yield self.news_list_request(category, cat_id, page + 1)
+        if sweep:
+            walk.sweep_left -= 1
+            if walk.sweep_left == 0:
+                yield from self.removals_in(category)
+            return
+        if listing.next_url and self.listing_pages_left(page) and (news or not self.incremental):
+            yield self.news_list_request(category, page + 1)
+        elif self.incremental:
+            yield from self.count_category(category, page, len(listing.entries))
+        elif listing.next_url is None and self.args.max_pages is None:
+            yield from self.removals_in(category)  # a full walk to the end lists every live article
 
-    def parse_article(self, response: Response, listing_url: str, seen_url: str) -> Iterable[Any]:
-        item = parser.parse_article(response, self.origin)
-        item.listing_url = listing_url
-        item.seen_urls.append(seen_url)
-        yield item
+    def count_category(self, category: str, page: int, on_page: int) -> Iterable[Request]:
+        walk = self.walks[category]
+        if walk.total_pages is None:
+            return
+        if page < walk.total_pages:
+            yield Request(parser.news_list_url(self.origin, walk.cat_id, walk.total_pages), headers=AJAX_HEADERS,
+                          callback=self.parse_last_page, errback=self.listing_failed, priority=PRIORITY_LISTING,
+                          meta={COMPLETE_MARKER: b'class="pager"'}, cb_kwargs={"category": category})
+            return
+        yield from self.compare_count(category, (walk.total_pages - 1) * walk.page_size + on_page)
+
+    def parse_last_page(self, response: Response, category: str) -> Iterable[Request]:
+        self.crawler.stats.inc_value("listing/pages")
+        walk = self.walks[category]
+        listing = parser.parse_listing(response, self.origin)
+        walk.pages.add(walk.total_pages)
+        walk.listed.update(e.native_id for e in listing.entries if e.native_id)
+        yield from self.compare_count(category, (walk.total_pages - 1) * walk.page_size + len(listing.entries))
+
+    def compare_count(self, category: str, listed_total: int) -> Iterable[Request]:
+        """The category lists as many articles as are known in it, or something moved out or went."""
+        walk = self.walks[category]
+        expected = len(self.state.ids(category) | walk.listed)
+        if listed_total == expected:
+            return
+        self.logger.info("%s lists %d articles, %d are known: walking it to the end", category, listed_total, expected)
+        self.crawler.stats.inc_value("removals/sweeps")
+        missing = [p for p in range(1, walk.total_pages + 1) if p not in walk.pages]
+        walk.sweep_left = len(missing)
+        if not missing:
+            yield from self.removals_in(category)
+        for page in missing:
+            yield self.news_list_request(category, page, sweep=True)
+
+    def removals_in(self, category: str) -> Iterable[Request]:
+        walk = self.walks[category]
+        if not walk.failed:
+            yield from self.confirm_removals(self.state.ids(category) - walk.listed)
+
+    def listing_failed(self, failure: Failure) -> Iterable[Any]:
+        category = failure.request.cb_kwargs.get("category")
+        if category:
+            self.walks[category].failed = True  # a listing with a hole in it proves nothing about removals
+        yield from self.fetch_failed(failure)
+
+    def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
+        if unchanged := self.unchanged(response):
+            yield unchanged
+            return
+        yield self.finish_item(parser.parse_article(response, self.origin), response, listing_url, seen_url)

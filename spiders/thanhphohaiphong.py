@@ -1,8 +1,17 @@
-"""Spider for the city news portal, thanhphohaiphong.gov.vn: category listings, articles, QR codes."""
+"""Spider for the city news portal, thanhphohaiphong.gov.vn: listings, REST API, articles, QR codes.
+
+A first crawl walks every category to its last page. Later crawls read page 1 of each
+category and the REST API's posts modified since the newest change stored, fetch what is new
+or changed, and compare the API's post count with what is known: only when they differ does
+it sweep the API's ids to find the posts that are gone.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import AsyncIterator, Iterable
+from datetime import timedelta
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -15,6 +24,8 @@ from crawler.qr import BrokenImageError, decode_qr
 from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider
 from .parsers import thanhphohaiphong as parser
 
+API_PAGE_SIZE = 100
+
 
 class ThanhphohaiphongSpider(PortalSpider):
     name = "thanhphohaiphong"
@@ -24,27 +35,137 @@ class ThanhphohaiphongSpider(PortalSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fanpage_requested = False
+        self.listed: set[str] = set()
+        self.walks_left = len(self.args.categories)
+        self.walk_failed = False
+        self.api_ids: set[str] = set()
+        self.sweep_ids: set[str] = set()
+        self.sweep_pages_left = 0
 
     async def start(self) -> AsyncIterator[Request]:
+        self.load_state()
         for slug in self.args.categories:
             yield self.listing_request(parser.category_url(self.origin, slug), slug, 1)
+        newest = self.state.newest_change()
+        if self.incremental and newest is not None:
+            # The newest change stored, not this machine's clock, bounds what is new: the portal's clock rules.
+            since = newest - timedelta(hours=self.crawler.settings.getfloat("INCREMENTAL_OVERLAP_HOURS"))
+            yield self.api_changes_request(since.isoformat(), 1)
+        for request in self.recheck_requests():
+            yield request
+
+    # Category listings ------------------------------------------------------------------------
 
     def listing_request(self, url: str, category: str, page: int) -> Request:
-        return Request(url, callback=self.parse_listing, errback=self.fetch_failed, priority=PRIORITY_LISTING,
+        return Request(url, callback=self.parse_listing, errback=self.listing_failed, priority=PRIORITY_LISTING,
                        cb_kwargs={"category": category, "page": page})
 
-    def parse_listing(self, response: Response, category: str, page: int) -> Iterable[Request]:
+    def parse_listing(self, response: Response, category: str, page: int) -> Iterable[Any]:
         listing = parser.parse_listing(response, self.origin)
         self.crawler.stats.inc_value("listing/pages")
-        for entry in listing.entries:
+        self.listed.update(e.native_id for e in listing.entries if e.native_id)
+        yield from self.listed_under(listing.entries)
+        news = [e for e in listing.entries if self.wants(e.native_id, e.date)]
+        for entry in news:
             yield self.article_request(entry, response)
-        if listing.next_url and self.listing_pages_left(page):
+        if listing.next_url and self.listing_pages_left(page) and (news or not self.incremental):
             yield self.listing_request(self.origin.fetch_url(listing.next_url), category, page + 1)
+            return
+        yield from self.walk_ended(whole=listing.next_url is None)
 
-    def parse_article(self, response: Response, listing_url: str, seen_url: str) -> Iterable[Any]:
-        item = parser.parse_article(response, self.origin)
-        item.listing_url = listing_url
-        item.seen_urls.append(seen_url)
+    def listing_failed(self, failure: Failure) -> Iterable[Any]:
+        self.walk_failed = True
+        yield from self.fetch_failed(failure)
+        yield from self.walk_ended(whole=False)
+
+    def walk_ended(self, whole: bool) -> Iterable[Request]:
+        """A full walk that listed every category to its end shows which known articles are gone."""
+        self.walk_failed |= not whole and not self.incremental
+        self.walks_left -= 1
+        complete = set(self.args.categories) == set(self.categories) and self.args.max_pages is None
+        if self.walks_left == 0 and not self.incremental and complete and not self.walk_failed:
+            yield from self.confirm_removals(self.state.ids() - self.listed)
+
+    # REST API ---------------------------------------------------------------------------------
+
+    def api_changes_request(self, since: str, page: int) -> Request:
+        url = parser.wp_posts_url(self.origin, modified_after=since, orderby="modified", order="desc",
+                                  per_page=API_PAGE_SIZE, page=page)
+        return Request(url, callback=self.parse_api_changes, errback=self.api_failed, priority=PRIORITY_LISTING,
+                       cb_kwargs={"since": since, "page": page})
+
+    def parse_api_changes(self, response: Response, since: str, page: int) -> Iterable[Request]:
+        self.crawler.stats.inc_value("api/pages")
+        posts, retry = self.api_entries(response)
+        if posts is None:
+            yield from retry
+            return
+        for post in posts:
+            self.api_ids.add(post.native_id)
+            if post.native_id not in self.requested and self.state.is_changed_since(post.native_id, post.modified):
+                yield self.article_request(post, response)
+        _, pages = parser.wp_totals(response)
+        if page < pages:
+            yield self.api_changes_request(since, page + 1)
+        else:
+            yield Request(parser.wp_posts_url(self.origin, per_page=1), callback=self.check_post_count, errback=self.api_failed,
+                          priority=PRIORITY_LISTING, dont_filter=True)
+
+    def check_post_count(self, response: Response) -> Iterable[Request]:
+        """Posts the portal counts against posts known: a difference means some are gone."""
+        self.crawler.stats.inc_value("api/pages")
+        total, _ = parser.wp_totals(response)
+        expected = len(self.state.ids() | self.api_ids)
+        if total == expected:
+            return
+        self.logger.info("the portal counts %d posts, %d are known: sweeping the API's ids for removals", total, expected)
+        self.crawler.stats.inc_value("removals/sweeps")
+        self.sweep_pages_left = math.ceil(total / API_PAGE_SIZE)
+        for page in range(1, self.sweep_pages_left + 1):
+            yield Request(parser.wp_posts_url(self.origin, per_page=API_PAGE_SIZE, page=page, _fields="id,link,modified_gmt"),
+                          callback=self.parse_api_ids, errback=self.api_failed, priority=PRIORITY_LISTING)
+
+    def parse_api_ids(self, response: Response) -> Iterable[Request]:
+        self.crawler.stats.inc_value("api/pages")
+        posts, retry = self.api_entries(response)
+        if posts is None:
+            yield from retry
+            return
+        self.sweep_ids.update(p.native_id for p in posts)
+        self.sweep_pages_left -= 1
+        if self.sweep_pages_left == 0:
+            yield from self.confirm_removals(self.state.ids() - self.sweep_ids)
+
+    def api_entries(self, response: Response) -> tuple[list | None, list[Request]]:
+        """The posts of an API answer, or None and the retry when the JSON arrived broken."""
+        try:
+            return parser.parse_wp_posts(response, self.origin), []
+        except (json.JSONDecodeError, KeyError, TypeError):
+            retry = get_retry_request(response.request, spider=self, reason="bad_json")
+            if retry is None:
+                self.sweep_pages_left = -1
+                self.logger.warning("the REST API answered %s with no usable JSON", response.url)
+            return None, [retry] if retry else []
+
+    def api_failed(self, failure: Failure) -> Iterable[Any]:
+        """The REST API is closed or failing: the feed still shows the newest posts."""
+        self.sweep_pages_left = -1  # a sweep with a missing page proves nothing
+        yield from self.fetch_failed(failure)
+        yield Request(self.origin.fetch_url(parser.PUBLIC_ORIGIN + "/feed"), callback=self.parse_feed,
+                      errback=self.fetch_failed, priority=PRIORITY_LISTING)
+
+    def parse_feed(self, response: Response) -> Iterable[Request]:
+        for entry in parser.parse_feed(response, self.origin):
+            if self.wants(entry.native_id, entry.date):
+                yield self.article_request(entry, response)
+
+    # Articles ---------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
+        if unchanged := self.unchanged(response):
+            yield unchanged
+            return
+        item = self.finish_item(parser.parse_article(response, self.origin), response, listing_url, seen_url)
         if not self.fanpage_requested and (fanpage := parser.parse_fanpage_qr(response, self.origin)):
             self.fanpage_requested = True
             yield Request(self.origin.fetch_url(fanpage["image_url"]), callback=self.parse_fanpage_qr,

@@ -20,7 +20,7 @@ FIELDS = ("url", "title", "published_at", "date_text", "categories", "author", "
 def test_crawls_finish_cleanly(crawled):
     for _site, result in crawled.results.items():
         assert result.returncode == 0, result.log[-3000:]
-        assert "Traceback" not in result.log, result.log[-3000:]
+        assert "log_count/ERROR" not in result.log, result.log[-3000:]  # a retried browser timeout warns, nothing errs
         assert "'finish_reason': 'finished'" in result.log
 
 

@@ -37,6 +37,15 @@ def test_corpus_is_deterministic_and_holds_the_seeds():
     assert keys["thanhphohaiphong:24168"].duplicate_of == "congan_haiphong:149022"
 
 
+@pytest.mark.parametrize("size", [1000, 5000])
+def test_every_article_has_its_own_id_and_url(size):
+    corpus = build_corpus(size)
+    corpus.advance_day()
+    for site, items in corpus.articles.items():
+        assert len({a.native_id for a in items}) == len(items) == size + len(corpus.days[0]["new"]) // 2, site
+        assert len({a.url for a in items}) == len(items)
+
+
 def test_seed_pages_are_served_verbatim(calm_replica):
     from replica.render import saved_page
     status, _, body = get(calm_replica.base_url(CITY), "/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html")

@@ -19,6 +19,7 @@ class ListingEntry:
     date: datetime | None = None
     summary: str = ""
     native_id: str | None = None
+    modified: datetime | None = None
 
 
 @dataclass

@@ -77,6 +77,11 @@ def listing_category_id(response: TextResponse) -> str | None:
     return response.css("#news-list::attr(data-cat)").get()
 
 
+def listing_page_size(response: TextResponse, default: int = 15) -> int:
+    size = response.css("#news-list::attr(data-page-size)").get("")
+    return int(size) if size.isdigit() else default
+
+
 def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
     """An article page, without the slogan, the "TƯ CÁCH" box or the visitor counter."""
     base = response.url

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import urlsplit
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode, urlsplit
 
 from parsel import Selector
 from scrapy.http import TextResponse
@@ -12,7 +15,7 @@ from crawler.bylines import split_trailer
 from crawler.dates import parse_iso_datetime
 from crawler.items import ArticleItem
 from crawler.sanitize import sanitize_html
-from crawler.text import clean_paragraphs, join_paragraphs
+from crawler.text import clean_paragraphs, clean_text, join_paragraphs
 from crawler.urls import PortalOrigin
 
 from .common import ListingEntry, ListingPage, first_text, meta_content, text_of
@@ -147,3 +150,43 @@ def parse_fanpage_qr(response: TextResponse, origin: PortalOrigin) -> dict | Non
 def qr_is_for(payload: str | None, article_url: str) -> bool:
     """Whether a QR code sends a reader to the article itself: its exact public URL."""
     return bool(payload) and payload == article_url and urlsplit(payload).scheme == "https"
+
+
+def wp_posts_url(origin: PortalOrigin, **query: object) -> str:
+    return origin.fetch_url(f"{PUBLIC_ORIGIN}/wp-json/wp/v2/posts?" + urlencode(query))
+
+
+def parse_wp_posts(response: TextResponse, origin: PortalOrigin) -> list[ListingEntry]:
+    """A page of the REST API's posts: id, link, title, publication and modification dates (UTC)."""
+    entries = []
+    for post in json.loads(response.text):
+        modified = post.get("modified_gmt")
+        entries.append(ListingEntry(
+            url=origin.public_url(post["link"]),
+            title=text_of(Selector(text=post.get("title", {}).get("rendered") or "<p></p>")),
+            date=parse_iso_datetime(post["date_gmt"] + "+00:00") if post.get("date_gmt") else None,
+            modified=parse_iso_datetime(modified + "+00:00") if modified else None,
+            native_id=str(post["id"]),
+        ))
+    return entries
+
+
+def wp_totals(response: TextResponse) -> tuple[int, int]:
+    """(posts, pages) from the REST API's X-WP-Total and X-WP-TotalPages headers."""
+    return int(response.headers.get("X-WP-Total", b"0")), int(response.headers.get("X-WP-TotalPages", b"0"))
+
+
+def parse_feed(response: TextResponse, origin: PortalOrigin) -> list[ListingEntry]:
+    """The RSS feed's newest posts (the fallback when the REST API is closed)."""
+    response.selector.remove_namespaces()
+    entries = []
+    for item in response.xpath("//item"):
+        guid = _POST_ID.search(item.xpath("guid/text()").get(""))
+        pub_date = item.xpath("pubDate/text()").get()
+        entries.append(ListingEntry(
+            url=origin.public_url(item.xpath("link/text()").get("").strip()),
+            title=clean_text(item.xpath("title/text()").get()),
+            date=parsedate_to_datetime(pub_date).astimezone(UTC) if pub_date else None,
+            native_id=guid.group(1) if guid else None,
+        ))
+    return entries

@@ -1,0 +1,83 @@
+"""What the crawler already knows about a portal, read from MongoDB when a crawl starts.
+
+The state lives in MongoDB only (never in local files), so a job on another scrapyd host
+sees what the last job stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pymongo.database import Database
+
+
+@dataclass(frozen=True)
+class Known:
+    """One article as stored (or rejected) before this crawl."""
+
+    native_id: str
+    url: str | None
+    date: datetime | None  # the date its listing shows: publication (city), last update (police)
+    modified_at: datetime | None = None
+    categories: tuple[str, ...] = ()
+    last_seen_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    rejected: bool = False
+
+
+@dataclass
+class CrawlState:
+    site: str
+    known: dict[str, Known] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, db: Database, site: str) -> CrawlState:
+        state = cls(site)
+        for doc in db.rejects.find({"site": site, "raw.native_id": {"$ne": None}}, {"raw": 1, "url": 1}):
+            raw = doc["raw"]
+            state.known[raw["native_id"]] = Known(
+                native_id=raw["native_id"], url=doc["url"], date=raw.get("published_at"), modified_at=raw.get("modified_at"),
+                categories=tuple(c["slug"] for c in raw.get("categories") or []), rejected=True)
+        fields = {"native_id": 1, "url": 1, "published_at": 1, "modified_at": 1, "categories.slug": 1, "crawl": 1}
+        for doc in db.articles.find({"site": site, "removed_at": None}, fields):
+            crawl = doc.get("crawl", {})
+            state.known[doc["native_id"]] = Known(
+                native_id=doc["native_id"], url=doc["url"], date=doc.get("published_at"), modified_at=doc.get("modified_at"),
+                categories=tuple(c["slug"] for c in doc.get("categories") or []), last_seen_at=crawl.get("last_seen_at"),
+                etag=crawl.get("etag"), last_modified=crawl.get("last_modified"))
+        return state
+
+    def is_news(self, native_id: str | None, date: datetime | None) -> bool:
+        """Whether a listed article is worth a request: unknown, or listed with a newer date than stored."""
+        known = self.known.get(native_id or "")
+        if known is None:
+            return True
+        if known.date is None:
+            # A rejected page that showed no date: the listing's date says nothing about a change.
+            return not known.rejected and date is not None
+        return date is not None and date > known.date
+
+    def is_changed_since(self, native_id: str, modified: datetime | None) -> bool:
+        known = self.known.get(native_id)
+        if known is None:
+            return True
+        stored = known.modified_at or known.date
+        return modified is not None and (stored is None or modified > stored)
+
+    def ids(self, category: str | None = None) -> set[str]:
+        return {k.native_id for k in self.known.values() if category is None or category in k.categories}
+
+    def newest_change(self) -> datetime | None:
+        dates = [d for k in self.known.values() if not k.rejected for d in (k.modified_at, k.date) if d is not None]
+        return max(dates, default=None)
+
+    def due_for_recheck(self, now: datetime, younger_than: timedelta, not_seen_for: timedelta) -> Iterable[Known]:
+        """Recent articles not looked at for a while: they are the ones still being edited."""
+        for known in self.known.values():
+            if known.rejected or known.url is None or known.date is None:
+                continue
+            if known.date > now - younger_than and (known.last_seen_at is None or known.last_seen_at < now - not_seen_for):
+                yield known
