@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, ArticleRemoved, ArticleUnchanged, FetchFailure
 from crawler.text import clean_paragraphs, clean_text, fold_for_matching, join_paragraphs
 from crawler.urls import canonical_url
 
@@ -66,8 +65,7 @@ class NormaliseArticlePipeline:
     def process_item(self, item: object) -> object:
         if isinstance(item, ArticleItem):
             normalise_article(item, self.crawler.spider.public_origin)
-        elif ItemAdapter.is_item(item):
-            adapter = ItemAdapter(item)
-            if "url" in adapter.field_names() and adapter.get("url"):
-                adapter["url"] = canonical_url(adapter["url"], self.crawler.spider.public_origin)
+        elif isinstance(item, FetchFailure | ArticleRemoved | ArticleUnchanged):
+            # Not ArticleSeenUnder: the URL it carries is the other spelling, kept as an alias.
+            item.url = canonical_url(item.url, self.crawler.spider.public_origin)
         return item

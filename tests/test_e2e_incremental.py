@@ -96,15 +96,17 @@ def test_after_a_day_one_recrawl_finds_every_new_changed_and_removed_article(pha
 
 def test_after_a_day_the_stored_records_equal_a_full_crawls(phases, mongo_uri):
     full = fresh_db(mongo_uri, "incremental_full")
-    phases.crawl(full.name, "-a", "full=1")
-    for site in SITES:
-        fresh = {d["_id"]: d for d in full.articles.find({"site": site})}
-        kept = {d["_id"]: d for d in phases.db.articles.find({"site": site, "removed_at": None})}
-        assert set(kept) == set(fresh)
-        for key, doc in fresh.items():
-            assert {f: as_json(kept[key].get(f)) for f in COMPARED} == {f: as_json(doc.get(f)) for f in COMPARED}, key
-            assert set(doc["url_aliases"]) <= set(kept[key]["url_aliases"])
-    full.client.close()
+    try:
+        phases.crawl(full.name, "-a", "full=1")
+        for site in SITES:
+            fresh = {d["_id"]: d for d in full.articles.find({"site": site})}
+            kept = {d["_id"]: d for d in phases.db.articles.find({"site": site, "removed_at": None})}
+            assert set(kept) == set(fresh)
+            for key, doc in fresh.items():
+                assert {f: as_json(kept[key].get(f)) for f in COMPARED} == {f: as_json(doc.get(f)) for f in COMPARED}, key
+                assert set(doc["url_aliases"]) <= set(kept[key]["url_aliases"])
+    finally:
+        full.client.close()
 
 
 def test_a_title_edit_that_moves_the_url_keeps_the_id_and_the_old_url(phases):
