@@ -122,6 +122,11 @@ class SharedMongo:
         if uri:
             client, db = connect(uri, database)
             return MongoHandle(client, db)
+        if not settings.getbool("MONGO_EMBEDDED"):
+            raise MongoUnavailable(
+                "MONGO_URI is not set and this job may not start a private embedded MongoDB (MONGO_EMBEDDED=0, "
+                "as under scrapyd): point MONGO_URI at the shared server, e.g. one run by `python -m crawler mongo-server`"
+            )
         server = start_embedded_server(Path(settings.get("PORTAL_DATA_DIR")) / "mongo")
         try:
             client, db = connect(server.uri, database)

@@ -21,11 +21,15 @@ NEWSPIDER_MODULE = "spiders"
 
 PORTAL_PROFILE = os.environ.get("PORTAL_PROFILE", "live")
 PORTAL_DATA_DIR = os.environ.get("PORTAL_DATA_DIR", str(Path.cwd() / "data"))
-PORTAL_VERSION = __version__
+# The deployed version: scrapyd's egg version when scheduled by `python -m crawler schedule`.
+PORTAL_VERSION = os.environ.get("SCRAPYD_EGG_VERSION") or __version__
 PORTAL_BROWSER_CHECK_ATTEMPTS = 3
 ADDONS = {"crawler.profiles.PortalProfileAddon": 0}
 
 MONGO_URI = os.environ.get("MONGO_URI") or None
+# Without MONGO_URI a crawl may start its own embedded MongoDB, but never under scrapyd: the next
+# job could not see a private store, and two jobs cannot open one data folder.
+MONGO_EMBEDDED = os.environ.get("MONGO_EMBEDDED", "0" if os.environ.get("SCRAPY_PROJECT") else "1") == "1"
 MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "haiphong_portal")
 MONGO_BATCH_SIZE = 100
 MONGO_WRITE_ATTEMPTS = 5

@@ -1,0 +1,30 @@
+"""Which MongoDB a crawl uses, and how it fails when there is none."""
+
+import pytest
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.mongo import MongoUnavailable, SharedMongo, connect, redact
+
+
+def settings(**values):
+    base = Settings({k: v for k, v in vars(project_settings).items() if k.isupper()})
+    base.setdict(values, priority="cmdline")
+    return base
+
+
+def test_a_job_without_mongo_uri_fails_fast_rather_than_keep_a_private_store():
+    with pytest.raises(MongoUnavailable, match="MONGO_URI is not set"):
+        SharedMongo._open(settings(MONGO_URI=None, MONGO_EMBEDDED=False))
+
+
+def test_an_unreachable_server_is_named_without_its_password():
+    with pytest.raises(MongoUnavailable, match=r"cannot reach MongoDB at mongodb://crawler:\*\*\*@127.0.0.1:9"):
+        connect("mongodb://crawler:secret@127.0.0.1:9/", "x", timeout_ms=200)
+    assert "secret" not in redact("mongodb://crawler:secret@db:27017/")
+
+
+def test_writes_are_journaled(mongo_uri):
+    client, db = connect(mongo_uri, "journal_check")
+    assert db.write_concern.document == {"w": 1, "j": True}
+    client.close()
