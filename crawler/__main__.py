@@ -1,4 +1,4 @@
-"""Command-line tools: `python -m crawler <command>` (demo, schedule, mongo-server)."""
+"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -33,6 +34,37 @@ def _schedule(args: argparse.Namespace) -> int:
         return 1
     print(f"scheduled {args.spider}: job {job}, version {version or 'latest'}")
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from crawler.export import ExportFilters, export
+    from crawler.mongo import MongoUnavailable, connect
+
+    uri = os.environ.get("MONGO_URI")
+    if not uri:
+        print("export reads MongoDB: set MONGO_URI (e.g. the server `python -m crawler mongo-server` runs)", file=sys.stderr)
+        return 1
+    changed = args.changed_since if args.changed_since in (None, "last") else _date(args.changed_since)
+    filters = ExportFilters(site=args.site, since=_date(args.since), until=_date(args.until), category=args.category,
+                            changed_since=changed)
+    try:
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
+    except MongoUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        result = export(db, args.out, args.format or ["parquet", "csv", "jsonl"], filters, target=args.target)
+    finally:
+        client.close()
+    print(f"exported {result.rows} articles: " + ", ".join(str(p) for p in [*result.files, result.manifest]))
+    return 0
+
+
+def _date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _mongo_server(args: argparse.Namespace) -> int:
@@ -69,6 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     schedule.add_argument("-a", dest="arg", action="append", default=[], metavar="NAME=VALUE", help="spider argument")
     schedule.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE", help="job setting")
     schedule.set_defaults(run=_schedule)
+
+    exporter = commands.add_parser("export", help="write articles for analysts: Parquet, CSV, JSON Lines, with a manifest")
+    exporter.add_argument("--out", type=Path, default=Path("exports"), help="folder for the files (default ./exports)")
+    exporter.add_argument("--format", action="append", choices=["parquet", "csv", "jsonl"], help="repeat for several; default all")
+    exporter.add_argument("--site", choices=["thanhphohaiphong", "congan_haiphong"])
+    exporter.add_argument("--since", help="published on or after (ISO date)")
+    exporter.add_argument("--until", help="published before (ISO date)")
+    exporter.add_argument("--category", help="category slug or path")
+    exporter.add_argument("--changed-since", help="ISO date, or 'last' for what changed since this target's last export")
+    exporter.add_argument("--target", default="default", help="name of the handoff whose watermark --changed-since last uses")
+    exporter.set_defaults(run=_export)
 
     mongo = commands.add_parser("mongo-server", help="run the embedded MongoDB as a long-lived local service for jobs to share")
     mongo.add_argument("--data-dir", type=Path, default=Path("data/mongo"))

@@ -40,6 +40,11 @@ INDEXES = {
 }
 
 
+def _record_differs(old: dict, fields: dict[str, Any]) -> bool:
+    """Whether any field the parser extracts differs from the stored document."""
+    return any(old.get(name) != value for name, value in fields.items() if "." not in name and name in EXTRACTED_FIELDS)
+
+
 def ensure_indexes(db: Database) -> None:
     for collection, indexes in INDEXES.items():
         db[collection].create_indexes(indexes)
@@ -120,6 +125,10 @@ class StoreInMongoPipeline:
                 revision_ops.append(InsertOne({"article_id": _id, "replaced_at": now,
                                                **{k: old.get(k) for k in REVISION_FIELDS}}))
                 update["$inc"] = {"revision": 1}
+                update["$set"]["crawl.last_changed_at"] = now
+                self.crawler.stats.inc_value("articles/changed")
+            elif _record_differs(old, fields):
+                # Moved to another category, a new image caption…: the record changed, the text did not.
                 update["$set"]["crawl.last_changed_at"] = now
                 self.crawler.stats.inc_value("articles/changed")
             else:

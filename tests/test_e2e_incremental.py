@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from crawler.export import ExportFilters, export
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
 from tests.conftest import fresh_db, run_crawl
@@ -42,6 +45,8 @@ def phases(mongo_uri, tmp_path_factory):
         run = Phases(replica, mongo_uri, tmp_path_factory)
         run.full = run.crawl()
         run.unchanged = run.crawl()
+        run.first_handoff = export(run.db, run.data_dir / "exports", ["jsonl"], ExportFilters(changed_since="last"),
+                                   target="analysts", name="first", progress=False)
         run.day = replica.advance_day()
         run.after_day = run.crawl()
         run.counts_after_day = {site: run.last_run(site)["counts"] for site in SITES}
@@ -107,6 +112,19 @@ def test_after_a_day_the_stored_records_equal_a_full_crawls(phases, mongo_uri):
                 assert set(doc["url_aliases"]) <= set(kept[key]["url_aliases"])
     finally:
         full.client.close()
+
+
+def test_a_delta_export_holds_exactly_the_new_changed_and_removed_articles(phases):
+    # A target's first delta is everything stored before the day (its new articles came after).
+    assert phases.first_handoff.rows == phases.db.articles.count_documents({}) - len(phases.day["new"])
+    out = phases.data_dir / "exports"
+    delta = export(phases.db, out, ["jsonl"], ExportFilters(changed_since="last"), target="analysts", name="delta", progress=False)
+    rows = [json.loads(line) for line in (out / "delta.jsonl").read_text(encoding="utf-8").splitlines()]
+    day = phases.day
+    assert {r["id"] for r in rows} == set(day["new"]) | set(day["changed"]) | set(day["removed"])
+    assert {r["id"] for r in rows if r["removed_at"]} == set(day["removed"]) and delta.rows == len(rows)
+    again = export(phases.db, out, ["jsonl"], ExportFilters(changed_since="last"), target="analysts", name="again", progress=False)
+    assert again.rows == 0  # the watermark moved on
 
 
 def test_a_title_edit_that_moves_the_url_keeps_the_id_and_the_old_url(phases):

@@ -29,7 +29,11 @@ def test_same_article_twice_and_under_another_url_is_one_document(mongo_uri, tmp
     variant = "http://www.thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html?utm_source=facebook"
     run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path),
               [seed_item(seen_urls=[URL]), seed_item(seen_urls=[variant])])
-    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path), [seed_item(seen_urls=[URL])])
+    first = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    again = make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path)
+    run_items(again, [seed_item(seen_urls=[URL])])
+    assert again.stats.get_value("articles/unchanged") == 1 and again.stats.get_value("articles/changed") is None
+    assert db.articles.find_one({"_id": "thanhphohaiphong:24168"})["crawl"]["last_changed_at"] == first["crawl"]["last_changed_at"]
     assert db.articles.count_documents({}) == 1
     doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
     assert doc["url"] == URL and doc["url_aliases"] == [variant]
@@ -37,6 +41,20 @@ def test_same_article_twice_and_under_another_url_is_one_document(mongo_uri, tmp
     assert doc["crawl"]["first_seen_at"] <= doc["crawl"]["last_seen_at"]
     assert doc["crawl"]["spider"] == "thanhphohaiphong" and doc["crawl"]["job_id"].startswith("manual-")
     assert {next(iter(ix["key"])) for ix in db.articles.list_indexes()} >= {"url", "url_aliases", "body_fingerprint", "site"}
+    client.close()
+
+
+def test_a_move_to_another_category_changes_the_record_not_the_revision(mongo_uri, tmp_path):
+    client, db = connect(mongo_uri, "store_move")
+    client.drop_database("store_move")
+    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_move", tmp_path), [seed_item()])
+    first = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    moved = make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_move", tmp_path)
+    run_items(moved, [seed_item(categories=[{"slug": "kinh-te", "name": "Kinh tế"}])])
+    doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    assert doc["categories"] == [{"slug": "kinh-te", "name": "Kinh tế"}] and doc["revision"] == 1
+    assert doc["crawl"]["last_changed_at"] > first["crawl"]["last_changed_at"]
+    assert moved.stats.get_value("articles/changed") == 1 and db.article_revisions.count_documents({}) == 0
     client.close()
 
 

@@ -1,0 +1,232 @@
+"""Exports for analysts: Parquet, CSV (Excel-ready) and JSON Lines, with a manifest beside them.
+
+Files are written whole or not at all (a temporary file, then an atomic rename). `--changed-since
+last` exports what changed since the previous export of the same target, from a watermark kept
+in MongoDB; removed articles are part of such a delta (with `removed_at` set).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pymongo.database import Database
+from tqdm import tqdm
+
+from crawler.dates import utc_now
+
+SCHEMA_VERSION = 1
+FORMATS = ("parquet", "csv", "jsonl")
+LIST_SEPARATOR = " | "  # how CSV cells hold lists: "an-ninh-quoc-phong | kinh-te"
+
+_TS = pa.timestamp("us", tz="UTC")
+_NAMED = pa.struct([("slug", pa.string()), ("name", pa.string())])
+_IMAGE = pa.struct([("url", pa.string()), ("caption", pa.string())])
+_SOURCE = pa.struct([("text", pa.string()), ("name", pa.string()), ("publisher", pa.string())])
+_QR = pa.struct([("image_url", pa.string()), ("caption", pa.string()), ("payload", pa.string()), ("matches_url", pa.bool_())])
+
+# The exported columns: name -> (Parquet type, how a document gives it). The data dictionary
+# (docs/data-dictionary.md) has one row per column; a test keeps the two in step.
+COLUMNS: dict[str, tuple[pa.DataType, Callable[[dict], Any]]] = {
+    "id": (pa.string(), lambda d: d["_id"]),
+    "site": (pa.string(), lambda d: d.get("site")),
+    "native_id": (pa.string(), lambda d: d.get("native_id")),
+    "url": (pa.string(), lambda d: d.get("url")),
+    "url_aliases": (pa.list_(pa.string()), lambda d: d.get("url_aliases") or []),
+    "title": (pa.string(), lambda d: d.get("title")),
+    "summary": (pa.string(), lambda d: d.get("summary")),
+    "published_at": (_TS, lambda d: d.get("published_at")),
+    "modified_at": (_TS, lambda d: d.get("modified_at")),
+    "date_text": (pa.string(), lambda d: d.get("date_text")),
+    "categories": (pa.list_(_NAMED), lambda d: d.get("categories") or []),
+    "author": (pa.string(), lambda d: d.get("author")),
+    "source": (_SOURCE, lambda d: d.get("source")),
+    "body_text": (pa.string(), lambda d: d.get("body_text")),
+    "body_html": (pa.string(), lambda d: d.get("body_html")),
+    "images": (pa.list_(_IMAGE), lambda d: d.get("images") or []),
+    "qr": (_QR, lambda d: {k: (d.get("qr") or {}).get(k) for k in ("image_url", "caption", "payload", "matches_url")}
+           if d.get("qr") else None),
+    "related_urls": (pa.list_(pa.string()), lambda d: d.get("related_urls") or []),
+    "content_hash": (pa.string(), lambda d: d.get("content_hash")),
+    "revision": (pa.int32(), lambda d: d.get("revision")),
+    "duplicate_of": (pa.string(), lambda d: d.get("duplicate_of")),
+    "removed_at": (_TS, lambda d: d.get("removed_at")),
+    "first_seen_at": (_TS, lambda d: d.get("crawl", {}).get("first_seen_at")),
+    "last_seen_at": (_TS, lambda d: d.get("crawl", {}).get("last_seen_at")),
+    "last_changed_at": (_TS, lambda d: d.get("crawl", {}).get("last_changed_at")),
+    "job_id": (pa.string(), lambda d: d.get("crawl", {}).get("job_id")),
+    "crawler_version": (pa.string(), lambda d: d.get("crawl", {}).get("version")),
+}
+SCHEMA = pa.schema([(name, kind) for name, (kind, _) in COLUMNS.items()])
+
+
+@dataclass
+class ExportFilters:
+    site: str | None = None
+    since: datetime | None = None  # publication date, inclusive
+    until: datetime | None = None  # publication date, exclusive
+    category: str | None = None
+    changed_since: datetime | str | None = None  # a date, or "last" (the target's watermark)
+
+    def query(self, watermark: datetime | None) -> dict:
+        query: dict[str, Any] = {}
+        if self.site:
+            query["site"] = self.site
+        if self.category:
+            query["categories.slug"] = self.category
+        dates = {k: v for k, v in (("$gte", self.since), ("$lt", self.until)) if v}
+        if dates:
+            query["published_at"] = dates
+        if self.changed_since is not None:
+            since = watermark if self.changed_since == "last" else self.changed_since
+            if since is not None:  # a first delta of a target is everything
+                query["$or"] = [{"crawl.last_changed_at": {"$gt": since}}, {"removed_at": {"$gt": since}}]
+        else:
+            query["removed_at"] = None  # a snapshot holds the live articles
+        return query
+
+    def describe(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(self).items()}
+
+
+@dataclass
+class ExportResult:
+    rows: int
+    files: list[Path] = field(default_factory=list)
+    manifest: Path | None = None
+
+
+def rows_of(docs: Iterator[dict]) -> Iterator[dict]:
+    for doc in docs:
+        yield {name: get(doc) for name, (_, get) in COLUMNS.items()}
+
+
+def _csv_value(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+def csv_columns() -> list[str]:
+    """CSV flattens by one rule: a struct becomes `<column>_<key>` columns, a list one cell joined by
+    " | " (a list of structs, one such column per key)."""
+    names = []
+    for name, (kind, _) in COLUMNS.items():
+        inner = kind.value_type if pa.types.is_list(kind) else kind
+        names += [f"{name}_{f.name}" for f in inner] if pa.types.is_struct(inner) else [name]
+    return names
+
+
+def csv_row(row: dict) -> dict:
+    out = {}
+    for name, (kind, _) in COLUMNS.items():
+        value = row[name]
+        if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
+            for f in kind.value_type:
+                out[f"{name}_{f.name}"] = LIST_SEPARATOR.join(str(v.get(f.name) or "") for v in value)
+        elif pa.types.is_struct(kind):
+            for f in kind:
+                out[f"{name}_{f.name}"] = _csv_value((value or {}).get(f.name))
+        elif pa.types.is_list(kind):
+            out[name] = LIST_SEPARATOR.join(value)
+        else:
+            out[name] = _csv_value(value)
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename: no half file, ever."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with tmp.open("rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write(fmt: str, rows: list[dict], path: Path) -> None:
+    if fmt == "parquet":
+        table = pa.Table.from_pylist(rows, schema=SCHEMA)
+        _write_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    elif fmt == "csv":
+        def write_csv(tmp: Path) -> None:
+            with tmp.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM makes Excel read UTF-8
+                writer = csv.DictWriter(out, fieldnames=csv_columns())
+                writer.writeheader()
+                writer.writerows(csv_row(row) for row in rows)
+        _write_atomically(path, write_csv)
+    elif fmt == "jsonl":
+        def write_jsonl(tmp: Path) -> None:
+            with tmp.open("w", encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps(_json_value(row), ensure_ascii=False) + "\n")
+        _write_atomically(path, write_jsonl)
+    else:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilters, target: str = "default",
+           name: str | None = None, progress: bool | None = None) -> ExportResult:
+    """Export the articles that match `filters` in each format, then the manifest, then the watermark."""
+    started = utc_now()
+    mark = db.export_watermarks.find_one({"_id": target}) or {}
+    query = filters.query(mark.get("exported_until"))
+    total = db.articles.count_documents(query)
+    cursor = db.articles.find(query, {"body_fingerprint": 0}).sort("_id", 1)
+    show = sys.stderr.isatty() if progress is None else progress
+    rows = list(tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show))
+    base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"
+    result = ExportResult(rows=len(rows))
+    for fmt in formats:
+        path = out_dir / f"{base}.{fmt}"
+        _write(fmt, rows, path)
+        result.files.append(path)
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": started.isoformat(),
+        "target": target,
+        "filters": filters.describe(),
+        "changed_since": (mark.get("exported_until").isoformat() if filters.changed_since == "last" and mark else
+                          filters.describe()["changed_since"]),
+        "rows": len(rows),
+        "removed_rows": sum(1 for r in rows if r["removed_at"] is not None),
+        "files": [{"name": p.name, "format": p.suffix[1:], "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in result.files],
+        "columns": list(COLUMNS),
+    }
+    result.manifest = out_dir / f"{base}.manifest.json"
+    _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"))
+    # The watermark moves only once every file is safely written.
+    db.export_watermarks.update_one({"_id": target}, {"$set": {"exported_until": started, "last_manifest": manifest}}, upsert=True)
+    return result
