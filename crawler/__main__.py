@@ -60,6 +60,26 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from crawler.mongo import MongoUnavailable, connect
+    from crawler.report import write_report
+
+    uri = os.environ.get("MONGO_URI")
+    if not uri:
+        print("report reads MongoDB: set MONGO_URI", file=sys.stderr)
+        return 1
+    try:
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
+    except MongoUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        print(f"report: {write_report(db, args.out)}")
+    finally:
+        client.close()
+    return 0
+
+
 def _date(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -112,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     exporter.add_argument("--changed-since", help="ISO date, or 'last' for what changed since this target's last export")
     exporter.add_argument("--target", default="default", help="name of the handoff whose watermark --changed-since last uses")
     exporter.set_defaults(run=_export)
+
+    report = commands.add_parser("report", help="write one self-contained HTML report of what MongoDB holds")
+    report.add_argument("--out", type=Path, default=Path("exports/report.html"))
+    report.set_defaults(run=_report)
 
     mongo = commands.add_parser("mongo-server", help="run the embedded MongoDB as a long-lived local service for jobs to share")
     mongo.add_argument("--data-dir", type=Path, default=Path("data/mongo"))

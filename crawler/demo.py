@@ -1,4 +1,4 @@
-"""The main job on the local replica: both portals crawled into MongoDB, then a short summary."""
+"""The main job on the local replica: both portals crawled into MongoDB, a summary, the analyst export."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.export import FORMATS, ExportFilters, export
 from crawler.mongo import connect, start_embedded_server
+from crawler.report import write_report
 
 SPIDERS = ("thanhphohaiphong", "congan_haiphong")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +82,11 @@ def run_demo(options: DemoOptions) -> int:
         client, db = connect(mongo_uri, options.database)
         try:
             print(summarise(db, truth, codes, time.monotonic() - started, options.data_dir / "logs"))
+            handoff = export(db, options.data_dir / "exports", list(FORMATS), ExportFilters(), target="demo",
+                             name="articles", progress=False)
+            report = write_report(db, options.data_dir / "exports" / "report.html")
+            print(f"analyst export: {handoff.rows} articles in " + ", ".join(str(p) for p in handoff.files))
+            print(f"manifest: {handoff.manifest}; report: {report}")
         finally:
             client.close()
     finally:
