@@ -8,8 +8,11 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+from pymongo.database import Database
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -36,47 +39,41 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    from crawler.export import ExportFilters, export
+@contextlib.contextmanager
+def _database(command: str) -> Iterator[Database]:
+    """The database named by MONGO_URI / MONGO_DATABASE, or a clear message and exit status 1."""
     from crawler.mongo import MongoUnavailable, connect
 
     uri = os.environ.get("MONGO_URI")
     if not uri:
-        print("export reads MongoDB: set MONGO_URI (e.g. the server `python -m crawler mongo-server` runs)", file=sys.stderr)
-        return 1
-    changed = args.changed_since if args.changed_since in (None, "last") else _date(args.changed_since)
-    filters = ExportFilters(site=args.site, since=_date(args.since), until=_date(args.until), category=args.category,
-                            changed_since=changed)
+        sys.exit(f"{command} reads MongoDB: set MONGO_URI (e.g. the server `python -m crawler mongo-server` runs)")
     try:
         client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
     except MongoUnavailable as error:
-        print(error, file=sys.stderr)
-        return 1
+        sys.exit(str(error))
     try:
-        result = export(db, args.out, args.format or ["parquet", "csv", "jsonl"], filters, target=args.target)
+        yield db
     finally:
         client.close()
+
+
+def _export(args: argparse.Namespace) -> int:
+    from crawler.export import ExportFilters, export
+
+    changed = args.changed_since if args.changed_since in (None, "last") else _date(args.changed_since)
+    filters = ExportFilters(site=args.site, since=_date(args.since), until=_date(args.until), category=args.category,
+                            changed_since=changed)
+    with _database("export") as db:
+        result = export(db, args.out, args.format or ["parquet", "csv", "jsonl"], filters, target=args.target)
     print(f"exported {result.rows} articles: " + ", ".join(str(p) for p in [*result.files, result.manifest]))
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from crawler.mongo import MongoUnavailable, connect
     from crawler.report import write_report
 
-    uri = os.environ.get("MONGO_URI")
-    if not uri:
-        print("report reads MongoDB: set MONGO_URI", file=sys.stderr)
-        return 1
-    try:
-        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
-    except MongoUnavailable as error:
-        print(error, file=sys.stderr)
-        return 1
-    try:
+    with _database("report") as db:
         print(f"report: {write_report(db, args.out)}")
-    finally:
-        client.close()
     return 0
 
 
