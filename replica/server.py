@@ -9,6 +9,7 @@ import logging
 import random
 import re
 import secrets
+import sys
 import threading
 import time
 import zlib
@@ -63,6 +64,15 @@ def hpcc_value(token: str) -> str:
     return f"{token}.{n:x}"
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up mid-answer (Chromium aborting an image, a timed-out crawler) is normal.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Replica:
     """Both portals, served on two loopback ports until `stop()`."""
 
@@ -74,11 +84,9 @@ class Replica:
         self._index()
         self._qr_cache: dict[str, bytes] = {}
         self._servers = {
-            CITY: ThreadingHTTPServer((host, city_port), _handler(self, CITY)),
-            POLICE: ThreadingHTTPServer((host, police_port), _handler(self, POLICE)),
+            CITY: _Server((host, city_port), _handler(self, CITY)),
+            POLICE: _Server((host, police_port), _handler(self, POLICE)),
         }
-        for server in self._servers.values():
-            server.daemon_threads = True
         self._threads: list[threading.Thread] = []
 
     def _index(self) -> None:
