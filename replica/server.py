@@ -67,7 +67,7 @@ def hpcc_value(token: str) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request, client_address) -> None:  # the stdlib's signature
         # A client that hangs up mid-answer (Chromium aborting an image, a timed-out crawler) is normal.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
