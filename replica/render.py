@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import html
+import io
 import math
+import random
 import unicodedata
 from datetime import UTC
 from email.utils import format_datetime
+from functools import lru_cache
 from importlib import resources
 from urllib.parse import quote
+
+import segno
+from PIL import Image
 
 from .corpus import (
     CITY_CATEGORIES,
@@ -38,6 +44,28 @@ _CITY_HEADER = f"""<div id="page" class="site">
 <div id="primary" class="content-area">
 <main id="main" class="site-main">"""
 _POLICE_MENU = "\n".join(f'      <li><a href="/{path}.html">{name}</a></li>' for path, (_, name) in POLICE_CATEGORIES.items())
+
+
+@lru_cache(maxsize=4096)
+def qr_png(payload: str | None) -> bytes:
+    """The PNG the QR plugin serves: a real QR code of `payload`, or (None) an image with none to read."""
+    buffer = io.BytesIO()
+    if payload is None:
+        rng = random.Random(7)
+        noise = Image.new("L", (150, 150))
+        noise.putdata([rng.choice((0, 255)) for _ in range(150 * 150)])
+        noise.save(buffer, format="PNG")
+    else:
+        segno.make(payload, error="m").save(buffer, kind="png", scale=4, border=4)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def placeholder_image() -> bytes:
+    """What the replica serves for an article's photo (the crawler never needs its pixels)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 200, 200)).save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 def saved_page(name: str) -> str:

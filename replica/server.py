@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
-import random
 import re
 import secrets
 import sys
@@ -20,9 +18,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-
-import segno
-from PIL import Image
 
 from . import render
 from .corpus import CITY, CITY_CATEGORIES, FANPAGE_URL, POLICE, POLICE_CATEGORIES, Corpus, build_corpus
@@ -82,7 +77,6 @@ class Replica:
         self.corpus: Corpus = build_corpus(self.options.articles_per_site, self.options.seed)
         self.state = _State()
         self._index()
-        self._qr_cache: dict[str, bytes] = {}
         self._servers = {
             CITY: _Server((host, city_port), _handler(self, CITY)),
             POLICE: _Server((host, police_port), _handler(self, POLICE)),
@@ -178,34 +172,6 @@ class Replica:
                 return False
             self.state.tokens[token] = left - 1
         return True
-
-    # QR codes -----------------------------------------------------------------------------
-
-    def qr_png(self, payload: str | None) -> bytes:
-        key = payload or ""
-        if key not in self._qr_cache:
-            buffer = io.BytesIO()
-            if payload is None:  # an image where no QR code can be read
-                rng = random.Random(7)
-                noise = Image.new("L", (150, 150))
-                noise.putdata([rng.choice((0, 255)) for _ in range(150 * 150)])
-                noise.save(buffer, format="PNG")
-            else:
-                segno.make(payload, error="m").save(buffer, kind="png", scale=4, border=4)
-            self._qr_cache[key] = buffer.getvalue()
-        return self._qr_cache[key]
-
-
-_PLACEHOLDER_JPEG: bytes = b""
-
-
-def _placeholder_image() -> bytes:
-    global _PLACEHOLDER_JPEG  # built once, on first use
-    if not _PLACEHOLDER_JPEG:
-        buffer = io.BytesIO()
-        Image.new("RGB", (60, 40), (200, 200, 200)).save(buffer, format="JPEG")
-        _PLACEHOLDER_JPEG = buffer.getvalue()
-    return _PLACEHOLDER_JPEG
 
 
 @dataclass
@@ -342,11 +308,11 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
         data = query.get("data", [""])[0]
         article = replica.city_by_url.get(data)
         payload = article.qr_payload if article else data
-        answer = Answer(body=replica.qr_png(payload), content_type="image/png")
+        answer = Answer(body=render.qr_png(payload), content_type="image/png")
     elif path == "/wp-content/uploads/2019/05/qr-fanpage.png":
-        answer = Answer(body=replica.qr_png(FANPAGE_URL), content_type="image/png")
+        answer = Answer(body=render.qr_png(FANPAGE_URL), content_type="image/png")
     elif path.startswith("/wp-content/uploads/"):
-        answer = Answer(body=_placeholder_image(), content_type="image/jpeg")
+        answer = Answer(body=render.placeholder_image(), content_type="image/jpeg")
     elif (match := _CITY_ARTICLE.match(path)) and (article := replica.city_by_slug.get(match.group(1))):
         answer = _article_answer(article, render.city_article)
     return _with_faults(replica, CITY, request.path, answer)
@@ -403,5 +369,5 @@ def _police_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
     elif (match := _POLICE_ARTICLE.match(path)) and (article := replica.police_by_id.get(match.group(2))):
         answer = _article_answer(article, render.police_article)
     elif path.startswith("/uploads/"):
-        answer = Answer(body=_placeholder_image(), content_type="image/jpeg")
+        answer = Answer(body=render.placeholder_image(), content_type="image/jpeg")
     return _with_faults(replica, POLICE, request.path, answer)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
-import segno
 from scrapy.http import HtmlResponse
 
 from crawler.items import ArticleItem
@@ -20,12 +18,6 @@ PARSERS = {"thanhphohaiphong": thanhphohaiphong, "congan_haiphong": congan_haiph
 
 def response_for(url: str, body: str | bytes) -> HtmlResponse:
     return HtmlResponse(url=url, body=body.encode("utf-8") if isinstance(body, str) else body, encoding="utf-8")
-
-
-def qr_png(payload: str) -> bytes:
-    buffer = io.BytesIO()
-    segno.make(payload, error="m").save(buffer, kind="png", scale=4, border=4)
-    return buffer.getvalue()
 
 
 def parse_page(site: str, url: str, body: str | bytes, qr_image: bytes | None = None) -> ArticleItem:

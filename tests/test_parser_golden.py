@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.parsing import as_json, parse_page, qr_png
+from replica.render import qr_png
+from tests.parsing import as_json, parse_page
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.json"))

@@ -6,7 +6,8 @@ import pytest
 
 from replica import render
 from replica.corpus import CITY, POLICE, build_corpus
-from tests.parsing import as_json, parse_page, qr_png
+from replica.render import qr_png
+from tests.parsing import as_json, parse_page
 
 CORPUS = build_corpus(400)
 COMPARED = ("title", "published_at", "date_text", "categories", "author", "source", "body_text", "images", "related_urls")

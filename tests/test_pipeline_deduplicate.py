@@ -7,9 +7,10 @@ import pytest
 from crawler.mongo import connect
 from replica import render
 from replica.corpus import build_corpus
+from replica.render import qr_png
 from spiders.congan_haiphong import CongAnHaiphongSpider
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
-from tests.parsing import parse_page, qr_png
+from tests.parsing import parse_page
 from tests.pipeline_harness import make_crawler, run_items
 from tests.test_parser_golden import load_case
 

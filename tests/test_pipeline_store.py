@@ -8,13 +8,15 @@ import json
 from pymongo import MongoClient, UpdateOne
 
 from crawler.batch import bulk_write_durably
-from crawler.mongo import connect
+from replica.render import qr_png
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
-from tests.parsing import parse_page, qr_png
+from tests.conftest import fresh_db
+from tests.parsing import parse_page
 from tests.pipeline_harness import make_crawler, run_items
 from tests.test_parser_golden import load_case
 
 URL = "https://thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
+SEED = "thanhphohaiphong:24168"
 
 
 def seed_item(**changes):
@@ -23,56 +25,61 @@ def seed_item(**changes):
     return dataclasses.replace(item, **changes)
 
 
+def crawl_run(mongo_uri, db, tmp_path, *items):
+    """One crawl's worth of items through the real stages into `db`; the crawler, for its stats."""
+    crawler = make_crawler(ThanhphohaiphongSpider, mongo_uri, db.name, tmp_path)
+    run_items(crawler, items)
+    return crawler
+
+
+def stored_seed(db):
+    return db.articles.find_one({"_id": SEED})
+
+
 def test_same_article_twice_and_under_another_url_is_one_document(mongo_uri, tmp_path):
-    client, db = connect(mongo_uri, "store_once")
-    client.drop_database("store_once")
+    db = fresh_db(mongo_uri, "store_once")
     variant = "http://www.thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html?utm_source=facebook"
-    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path),
-              [seed_item(seen_urls=[URL]), seed_item(seen_urls=[variant])])
-    first = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
-    again = make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_once", tmp_path)
-    run_items(again, [seed_item(seen_urls=[URL])])
+    crawl_run(mongo_uri, db, tmp_path, seed_item(seen_urls=[URL]), seed_item(seen_urls=[variant]))
+    first = stored_seed(db)
+    again = crawl_run(mongo_uri, db, tmp_path, seed_item(seen_urls=[URL]))
     assert again.stats.get_value("articles/unchanged") == 1 and again.stats.get_value("articles/changed") is None
-    assert db.articles.find_one({"_id": "thanhphohaiphong:24168"})["crawl"]["last_changed_at"] == first["crawl"]["last_changed_at"]
+    assert stored_seed(db)["crawl"]["last_changed_at"] == first["crawl"]["last_changed_at"]
     assert db.articles.count_documents({}) == 1
-    doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    doc = stored_seed(db)
     assert doc["url"] == URL and doc["url_aliases"] == [variant]
     assert doc["revision"] == 1 and db.article_revisions.count_documents({}) == 0
     assert doc["crawl"]["first_seen_at"] <= doc["crawl"]["last_seen_at"]
     assert doc["crawl"]["spider"] == "thanhphohaiphong" and doc["crawl"]["job_id"].startswith("manual-")
     assert {next(iter(ix["key"])) for ix in db.articles.list_indexes()} >= {"url", "url_aliases", "body_fingerprint", "site"}
-    client.close()
+    db.client.close()
 
 
 def test_a_move_to_another_category_changes_the_record_not_the_revision(mongo_uri, tmp_path):
-    client, db = connect(mongo_uri, "store_move")
-    client.drop_database("store_move")
-    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_move", tmp_path), [seed_item()])
-    first = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
-    moved = make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_move", tmp_path)
-    run_items(moved, [seed_item(categories=[{"slug": "kinh-te", "name": "Kinh tế"}])])
-    doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    db = fresh_db(mongo_uri, "store_move")
+    crawl_run(mongo_uri, db, tmp_path, seed_item())
+    first = stored_seed(db)
+    moved = crawl_run(mongo_uri, db, tmp_path, seed_item(categories=[{"slug": "kinh-te", "name": "Kinh tế"}]))
+    doc = stored_seed(db)
     assert doc["categories"] == [{"slug": "kinh-te", "name": "Kinh tế"}] and doc["revision"] == 1
     assert doc["crawl"]["last_changed_at"] > first["crawl"]["last_changed_at"]
     assert moved.stats.get_value("articles/changed") == 1 and db.article_revisions.count_documents({}) == 0
-    client.close()
+    db.client.close()
 
 
 def test_changed_content_keeps_the_old_one_as_a_revision(mongo_uri, tmp_path):
-    client, db = connect(mongo_uri, "store_revision")
-    client.drop_database("store_revision")
-    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_revision", tmp_path), [seed_item()])
-    first = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    db = fresh_db(mongo_uri, "store_revision")
+    crawl_run(mongo_uri, db, tmp_path, seed_item())
+    first = stored_seed(db)
     edited = seed_item(title="Khen thưởng 71 tập thể, cá nhân tiêu biểu năm 2019",
                        url=URL.replace(".html", "-2019.html"), seen_urls=[])
-    run_items(make_crawler(ThanhphohaiphongSpider, mongo_uri, "store_revision", tmp_path), [edited])
-    doc = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
+    crawl_run(mongo_uri, db, tmp_path, edited)
+    doc = stored_seed(db)
     assert doc["revision"] == 2 and doc["title"].endswith("năm 2019")
     assert doc["crawl"]["last_changed_at"] > first["crawl"]["last_changed_at"]
     assert URL in doc["url_aliases"]  # the old URL still leads to the article
     revision = db.article_revisions.find_one({"article_id": "thanhphohaiphong:24168"})
     assert revision["title"] == "Khen thưởng 71 tập thể, cá nhân tiêu biểu" and revision["revision"] == 1
-    client.close()
+    db.client.close()
 
 
 def test_writes_that_the_database_refuses_are_spilled_to_a_file(tmp_path):

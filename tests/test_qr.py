@@ -3,21 +3,15 @@
 import io
 
 import pytest
-import segno
 from PIL import Image
 
 from crawler.qr import BrokenImageError, decode_qr
-
-
-def png_of(payload: str) -> bytes:
-    buffer = io.BytesIO()
-    segno.make(payload, error="m").save(buffer, kind="png", scale=4, border=4)
-    return buffer.getvalue()
+from replica.render import qr_png
 
 
 def test_decodes_what_the_png_encodes():
     url = "https://thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
-    assert decode_qr(png_of(url)) == url
+    assert decode_qr(qr_png(url)) == url
 
 
 def test_an_image_without_a_qr_code_reads_as_none():
@@ -27,7 +21,7 @@ def test_an_image_without_a_qr_code_reads_as_none():
 
 
 def test_a_png_cut_off_in_transit_is_a_broken_image():
-    whole = png_of("https://thanhphohaiphong.gov.vn/x.html")
+    whole = qr_png("https://thanhphohaiphong.gov.vn/x.html")
     with pytest.raises(BrokenImageError):
         decode_qr(whole[: len(whole) // 2])
     with pytest.raises(BrokenImageError):

@@ -51,8 +51,3 @@ def first_text(selector: Selector, *queries: str) -> str:
 def meta_content(selector: Selector, prop: str) -> str:
     return clean_text(selector.css(f'meta[property="{prop}"]::attr(content), meta[name="{prop}"]::attr(content)').get())
 
-
-def looks_complete(body: bytes) -> bool:
-    """Whether an HTML document arrived whole (servers cut pages off mid-body)."""
-    tail = body[-2048:].lower()
-    return b"</html>" in tail
