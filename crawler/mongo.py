@@ -6,18 +6,22 @@ otherwise. One connection serves all the components of a crawl (`SharedMongo`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import socket
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
+
+from crawler.durable import DurableWriter
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +32,13 @@ class MongoUnavailable(RuntimeError):
     """No MongoDB to write to: the crawl stops rather than lose what it fetches."""
 
 
+# user:password@ in any URI, whatever follows (several hosts, a socket path, an SRV name).
+_CREDENTIALS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")
+
+
 def redact(uri: str) -> str:
-    """A MongoDB URI fit for a log line: no password."""
-    parts = urlsplit(uri)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return uri
+    """A MongoDB URI fit for a log line: the password masked, whatever the URI's shape."""
+    return _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", uri, count=1)
 
 
 def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> Any:
@@ -66,7 +70,8 @@ def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClien
         client.admin.command("ping")
     except PyMongoError as error:
         client.close()
-        raise MongoUnavailable(f"cannot reach MongoDB at {redact(uri)}: {error}") from error
+        first_line = str(error).split(",", 1)[0].split("\n", 1)[0][:200]
+        raise MongoUnavailable(f"cannot reach MongoDB at {redact(uri)}: {first_line}") from error
     return client, client.get_database(database, write_concern=JOURNALED)
 
 
@@ -82,8 +87,11 @@ class MongoHandle:
     db: Database
     server: Any = None
     users: int = 0
+    writer: DurableWriter | None = None
 
     def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         self.client.close()
         if self.server is not None:
             self.server.stop()
@@ -101,6 +109,7 @@ class SharedMongo:
             handle = self.handles.get(id(crawler))
             if handle is None:
                 handle = self._open(crawler.settings)
+                handle.writer = _writer_for(crawler, handle.db)
                 self.handles[id(crawler)] = handle
             handle.users += 1
             return handle
@@ -134,6 +143,32 @@ class SharedMongo:
             server.stop()
             raise
         return MongoHandle(client, db, server)
+
+
+def _writer_for(crawler: Any, db: Database) -> DurableWriter:
+    """The crawl's one write path: counts go to its stats, and giving up on MongoDB closes the crawl."""
+    settings = crawler.settings
+
+    def add_counts(counts: Counter) -> None:
+        for key, value in counts.items():
+            crawler.stats.inc_value(key, value)
+
+    def close_crawl(why: str) -> None:
+        def close() -> None:
+            crawler.stats.set_value("mongo/gave_up", why)
+            engine = getattr(crawler, "engine", None)
+            if engine is not None and engine.spider is not None and engine.running:
+                writer.closing = asyncio.ensure_future(engine.close_spider_async(reason="mongo_unavailable"))
+        loop = writer._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(close)
+
+    spider = getattr(getattr(crawler, "spidercls", None), "name", None) or "crawl"
+    writer = DurableWriter(db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider,
+                           outage_budget=settings.getfloat("MONGO_OUTAGE_BUDGET"),
+                           max_pending=settings.getint("MONGO_MAX_PENDING_JOBS"),
+                           on_counts=add_counts, on_spilling=close_crawl)
+    return writer
 
 
 shared_mongo = SharedMongo()

@@ -1,16 +1,38 @@
-"""One `crawl_runs` document per run: who ran, when, with what arguments, what came of it."""
+"""One `crawl_runs` document per run: who ran, when, with what arguments, how it ended, what came of it.
+
+A run is `running` from its start (with a heartbeat), then `finished`, `shutdown` (stopped by
+a signal), or `failed` (with the reason) when it closes. A run that never closed (killed, the
+machine lost) is marked `interrupted` by the next run of its spider, once its heartbeat is
+stale. The run's exit status says the same (see `EXIT_CODES`), and `scrapy crawl` returns it.
+
+When the run opens, what earlier runs of the spider spilled is replayed first, before the
+spider reads what is known.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import uuid
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from twisted.internet import task
 
 from crawler.dates import utc_now
+from crawler.durable import replay_spills, update, updates_job
 from crawler.mongo import shared_mongo
+
+log = logging.getLogger(__name__)
+
+# The exit status of `scrapy crawl`: 0 finished cleanly; 1 failed (an error, pages or items lost to
+# an exception, MongoDB unreachable at the start); 2 stopped before the end (SIGTERM, SIGINT);
+# 3 writes were spilled (the next run replays them). A killed run has no say: it is `interrupted`.
+EXIT_FINISHED, EXIT_FAILED, EXIT_SHUTDOWN, EXIT_SPILLED = 0, 1, 2, 3
 
 # The counters a run reports, from the crawl's stats.
 RUN_COUNTS = {
@@ -21,8 +43,17 @@ RUN_COUNTS = {
     "articles_removed": "articles/removed",
     "articles_skipped": "articles/skipped",
     "articles_rejected": "rejects/total",
+    "rejects_resolved": "rejects/resolved",
     "fetch_failures": "fetch/failed",
+    "failed_fetches_retried": "fetch/retried_from_rejects",
     "requests": "downloader/request_count",
+    "retries": "retry/count",
+    "retries_exhausted": "retry/max_reached",
+    "writes_spilled": "mongo/spilled",
+    "spills_replayed": "mongo/replayed",
+    "outages_ridden": "mongo/outages_ridden",
+    "callback_errors": "spider_exceptions/count",
+    "item_errors": "items/errors",
     "errors": "log_count/ERROR",
 }
 
@@ -36,44 +67,105 @@ def job_id_of(spider: Spider) -> str:
     return job
 
 
+def run_outcome(reason: str, stats: dict[str, Any]) -> tuple[str, str | None, int]:
+    """(state, why, exit status) of a run that closed for `reason` with these stats."""
+    if stats.get("mongo/spilled"):
+        why = f"{stats['mongo/spilled']} writes spilled to PORTAL_DATA_DIR/spill: {stats.get('mongo/gave_up') or 'refused by MongoDB'}"
+        return "failed", why, EXIT_SPILLED
+    lost = int(stats.get("spider_exceptions/count", 0)) + int(stats.get("items/errors", 0))
+    if reason == "shutdown":
+        return "shutdown", "stopped by a signal before the end", EXIT_SHUTDOWN
+    if reason != "finished":
+        return "failed", reason, EXIT_FAILED
+    if lost:
+        return "failed", f"{lost} pages or items failed with an error (see the log)", EXIT_FAILED
+    return "finished", None, EXIT_FINISHED
+
+
 class CrawlRunRecorder:
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, heartbeat_seconds: float) -> None:
         self.crawler = crawler
+        self.heartbeat_seconds = heartbeat_seconds
         self.run_id: str | None = None
+        self.heartbeat: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
-        return cls(crawler)
+        return cls(crawler, crawler.settings.getfloat("PORTAL_HEARTBEAT_SECONDS"))
 
-    def spider_opened(self, spider: Spider) -> None:
+    def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
+        self.crawler.stats.inc_value("items/errors")
+
+    async def spider_opened(self, spider: Spider) -> None:
         handle = shared_mongo.acquire(self.crawler)
+        settings = self.crawler.settings
+        replayed = await asyncio.to_thread(replay_spills, handle.db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider.name)
+        if replayed.files:
+            log.warning("replayed %d spill files of earlier runs: %d writes", replayed.files, replayed.records)
+            self.crawler.stats.set_value("mongo/replayed", replayed.records)
+        now = utc_now()
+        stale = now - timedelta(seconds=3 * self.heartbeat_seconds)
         job_id = job_id_of(spider)
         self.run_id = f"{spider.name}:{job_id}"
         args = getattr(spider, "args", None)
-        handle.db.crawl_runs.replace_one({"_id": self.run_id}, {
-            "_id": self.run_id,
-            "spider": spider.name,
-            "job_id": job_id,
-            "version": self.crawler.settings.get("PORTAL_VERSION"),
-            "profile": self.crawler.settings.get("PORTAL_PROFILE"),
-            "arguments": vars(args) if args is not None else {},
-            "started_at": utc_now(),
-            "finished_at": None,
-            "finish_reason": None,
-        }, upsert=True)
+        await handle.writer.submit(updates_job([
+            update("crawl_runs", {"spider": spider.name, "state": "running", "heartbeat_at": {"$lt": stale}},
+                   {"$set": {"state": "interrupted", "state_reason": "the run stopped without closing (killed?)"}}),
+            update("crawl_runs", {"spider": spider.name, "state": {"$exists": False}, "finish_reason": None},
+                   {"$set": {"state": "interrupted", "state_reason": "the run stopped without closing (killed?)"}}),
+            update("crawl_runs", {"_id": self.run_id}, {"$set": {
+                "spider": spider.name,
+                "job_id": job_id,
+                "version": settings.get("PORTAL_VERSION"),
+                "profile": settings.get("PORTAL_PROFILE"),
+                "arguments": vars(args) if args is not None else {},
+                "started_at": now,
+                "heartbeat_at": now,
+                "finished_at": None,
+                "finish_reason": None,
+                "state": "running",
+            }}, upsert=True),
+        ]))
+        await handle.writer.drain()
+        self.heartbeat = task.LoopingCall(self.beat)
+        self.heartbeat.start(self.heartbeat_seconds, now=False)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def beat(self) -> None:
+        handle = shared_mongo.handles.get(id(self.crawler))
+        if handle is not None and handle.writer is not None:
+            handle.writer.try_submit(updates_job([update("crawl_runs", {"_id": self.run_id}, {"$set": {"heartbeat_at": utc_now()}})]))
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
         handle = shared_mongo.handles.get(id(self.crawler))
         if handle is None or self.run_id is None:
             return
         try:
+            await handle.writer.drain()  # the last batches' counts are in the stats before they are read
             stats: dict[str, Any] = self.crawler.stats.get_stats()
+            state, why, code = run_outcome(reason, stats)
+            ops = []
+            walks = getattr(spider, "walk_updates", None)
+            if walks is not None:
+                ops += walks(clean=state == "finished")  # a walk counts as done only when its run is
             counts = {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()}
-            handle.db.crawl_runs.update_one({"_id": self.run_id}, {"$set": {
-                "finished_at": utc_now(), "finish_reason": reason, "counts": counts,
-                "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items() if k.startswith("rejects/") and k != "rejects/total"},
-            }})
+            ops.append(update("crawl_runs", {"_id": self.run_id}, {"$set": {
+                "finished_at": utc_now(), "finish_reason": reason, "state": state, "state_reason": why,
+                "exit_code": code, "counts": counts, "facts": getattr(spider, "run_facts", {}),
+                "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items()
+                                      if k.startswith("rejects/") and k not in ("rejects/total", "rejects/resolved")},
+            }}))
+            await handle.writer.submit(updates_job(ops))
+            await handle.writer.drain()
+            stats = self.crawler.stats.get_stats()
+            state, why, code = run_outcome(reason, stats)  # the run's own last writes may have been spilled
+            self.crawler.stats.set_value("run/state", state)
+            self.crawler.stats.set_value("run/exit_code", code)
+            (log.info if code == EXIT_FINISHED else log.error)("run %s: %s%s (exit status %d)", self.run_id, state,
+                                                               f", {why}" if why else "", code)
         finally:
             shared_mongo.release(self.crawler)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from scrapy.settings import default_settings
+
 from crawler import __version__
 
 # Scrapy's cookie jar splits domains with tldextract, which would fetch the public suffix list
@@ -32,7 +34,14 @@ MONGO_URI = os.environ.get("MONGO_URI") or None
 MONGO_EMBEDDED = os.environ.get("MONGO_EMBEDDED", "0" if os.environ.get("SCRAPY_PROJECT") else "1") == "1"
 MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "haiphong_portal")
 MONGO_BATCH_SIZE = 100
-MONGO_WRITE_ATTEMPTS = 5
+# Writes go through one worker thread (crawler.durable): at most this many batches wait for it,
+# then the pipelines wait (back-pressure) instead of the downloads freezing.
+MONGO_MAX_PENDING_JOBS = 20
+# An outage shorter than this is ridden through with no loss; a longer one spills the pending
+# writes to PORTAL_DATA_DIR/spill/, closes the crawl (exit status 3), and the next run replays them.
+MONGO_OUTAGE_BUDGET = float(os.environ.get("MONGO_OUTAGE_BUDGET", "300"))
+PORTAL_HEARTBEAT_SECONDS = 30.0  # a running run says so this often; three missed beats and the next run calls it interrupted
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` that exits with how the run ended
 
 VALIDATE_MIN_BODY_CHARS = 200
 VALIDATE_EARLIEST_DATE = "1995-01-01"
@@ -47,18 +56,16 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy's own list (timeouts, refused and cut connections, data loss, DNS) plus what the
+# browser and Twisted's older names raise: a timeout is a fault of the moment, never a verdict.
 RETRY_EXCEPTIONS = [
+    *default_settings.RETRY_EXCEPTIONS,
     "twisted.internet.defer.TimeoutError",
     "twisted.internet.error.TimeoutError",
     "twisted.internet.error.DNSLookupError",
     "twisted.internet.error.ConnectionRefusedError",
-    "twisted.internet.error.ConnectionDone",
-    "twisted.internet.error.ConnectError",
-    "twisted.internet.error.ConnectionLost",
     "twisted.internet.error.TCPTimedOutError",
     "twisted.web.client.ResponseFailed",
-    "builtins.IOError",
-    "scrapy.core.downloader.handlers.http11.TunnelError",
     "playwright.async_api.TimeoutError",
     "playwright.async_api.Error",  # net::ERR_* in the browser
 ]

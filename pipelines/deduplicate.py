@@ -4,22 +4,23 @@ Within a run, an article met again under another URL only adds aliases. Across p
 documents with the same body are one story, and one of them is the original: the one that
 credits no other source (a repost says `Nguồn. ANHP`), else the earlier one. The police portal
 shows only an article's last update time, so dates alone would get an edited original wrong.
-That is settled over the whole collection when a crawl closes, so it holds whichever portal
-is crawled first, and when both are crawled at once.
+That is settled over the whole collection when a crawl closes (the store stage submits the
+`reposts` job after its last batch), so it holds whichever portal is crawled first, and when
+both are crawled at once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from pymongo import UpdateMany, UpdateOne
 from pymongo.database import Database
 from scrapy.crawler import Crawler
 
+from crawler.durable import handles
 from crawler.items import ArticleItem
-from crawler.mongo import shared_mongo
 
 log = logging.getLogger(__name__)
 # When a story and its repost carry the same time, the portal that broke it comes first.
@@ -29,6 +30,11 @@ _ORIGINATING_SITES = ("congan_haiphong",)
 def aliases_of(item: ArticleItem) -> list[str]:
     """Every URL the item was seen under, other than its canonical one."""
     return sorted({u for u in item.seen_urls if u and u != item.url})
+
+
+@handles("reposts")
+def resolve_reposts_job(db: Database, payload: dict) -> Counter:
+    return Counter({"articles/reposts": resolve_reposts(db)})
 
 
 def resolve_reposts(db: Database) -> int:
@@ -63,17 +69,6 @@ class DeduplicateArticlePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DeduplicateArticlePipeline:
         return cls(crawler)
-
-    def open_spider(self) -> None:
-        self.db = shared_mongo.acquire(self.crawler).db
-
-    def close_spider(self) -> None:
-        # Runs after the store stage has flushed (Scrapy closes pipelines last to first).
-        try:
-            reposts = resolve_reposts(self.db)
-            self.crawler.stats.set_value("articles/reposts", reposts)
-        finally:
-            shared_mongo.release(self.crawler)
 
     def process_item(self, item: object) -> object:
         if not isinstance(item, ArticleItem):

@@ -8,14 +8,16 @@ portal no longer serves gets `removed_at`, and is never deleted.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.database import Database
 from scrapy.crawler import Crawler
 
-from crawler.batch import BatchPolicy
 from crawler.dates import utc_now
+from crawler.durable import WriteJob, handles, update, updates_job
 from crawler.items import EXTRACTED_FIELDS, ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, SiteFacts
 from crawler.mongo import shared_mongo
 from crawler.runs import job_id_of
@@ -50,94 +52,128 @@ def ensure_indexes(db: Database) -> None:
         db[collection].create_indexes(indexes)
 
 
+@handles("articles")
+def write_articles(db: Database, payload: dict) -> Counter:
+    """Upsert a batch of articles (a job of the durable writer: idempotent, so it can be retried or replayed).
+
+    Reads what is stored first, so that a changed article keeps its old content in
+    `article_revisions` (under an id made of the article's and the revision's, so a retry
+    never keeps it twice), then resolves the rejects the article leaves behind: a page that
+    failed or was refused earlier and is stored now is no longer a reject.
+    """
+    counts: Counter = Counter()
+    now, provenance = payload["now"], payload["provenance"]
+    latest = {}
+    for fields in payload["items"]:
+        item = ArticleItem(**fields)
+        latest[item._id] = item  # the last word on an article met twice in a batch
+    stored = {doc["_id"]: doc for doc in db.articles.find({"_id": {"$in": list(latest)}}, {"body_fingerprint": 0})}
+    article_ops: list[Any] = []
+    revision_ops: list[Any] = []
+    for _id, item in latest.items():
+        fields = {name: getattr(item, name) for name in EXTRACTED_FIELDS if name != "_id"}
+        fields |= {"content_hash": item.content_hash, "body_fingerprint": item.body_fingerprint,
+                   "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
+                   "crawl.etag": item.etag, "crawl.last_modified": item.last_modified, **provenance}
+        aliases = set(item.url_aliases)
+        change: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
+        old = stored.get(_id)
+        if old is None:
+            change["$setOnInsert"] = {"revision": 1, "duplicate_of": None, "crawl.first_seen_at": now, "crawl.last_changed_at": now}
+            counts["articles/new"] += 1
+        elif old.get("content_hash") != item.content_hash:
+            revision = old.get("revision", 1)
+            revision_ops.append(UpdateOne({"_id": f"{_id}:r{revision}"}, {"$setOnInsert": {
+                "article_id": _id, "replaced_at": now, **{k: old.get(k) for k in REVISION_FIELDS}}}, upsert=True))
+            change["$set"]["revision"] = revision + 1
+            change["$set"]["crawl.last_changed_at"] = now
+            counts["articles/changed"] += 1
+        elif _record_differs(old, fields):
+            # Moved to another category, a new image caption…: the record changed, the text did not.
+            change["$set"]["crawl.last_changed_at"] = now
+            counts["articles/changed"] += 1
+        else:
+            counts["articles/unchanged"] += 1
+        if old is not None and old.get("url") and old["url"] != item.url:
+            aliases.add(old["url"])  # a title edit moved the URL: the old one stays findable
+        aliases.discard(item.url)
+        change["$addToSet"] = {"url_aliases": {"$each": sorted(aliases)}}
+        article_ops.append(UpdateOne({"_id": _id}, change, upsert=True))
+    # Revisions first: an article never moves on before its old content is safe.
+    if revision_ops:
+        db.article_revisions.bulk_write(revision_ops, ordered=False)
+    if article_ops:
+        db.articles.bulk_write(article_ops, ordered=False)
+    resolved = db.rejects.delete_many({"$or": [
+        {"site": item.site, "url": {"$in": sorted({item.url, *item.url_aliases, *item.seen_urls})}} for item in latest.values()
+    ] + [{"site": item.site, "raw.native_id": item.native_id} for item in latest.values()]})
+    counts["rejects/resolved"] += resolved.deleted_count
+    return counts
+
+
+def mark(item: object, job_id: str) -> dict | None:
+    """The update a bookkeeping item asks of a stored article (no content to compare)."""
+    now = utc_now()
+    if isinstance(item, ArticleUnchanged):
+        return update("articles", {"_id": f"{item.site}:{item.native_id}"}, {"$set": {"crawl.last_seen_at": now, "crawl.http_status": 304}})
+    if isinstance(item, ArticleSeenUnder):
+        return update("articles", {"_id": f"{item.site}:{item.native_id}", "url": {"$ne": item.url}},
+                      {"$addToSet": {"url_aliases": item.url}})
+    if isinstance(item, ArticleRemoved):
+        return update("articles", {"_id": f"{item.site}:{item.native_id}", "removed_at": None},
+                      {"$set": {"removed_at": now, "crawl.http_status": item.http_status, "crawl.job_id": job_id}})
+    if isinstance(item, SiteFacts):
+        return update("sites", {"_id": item.site}, {"$set": {**item.facts, "updated_at": now}}, upsert=True)
+    return None
+
+
 class StoreInMongoPipeline:
-    def __init__(self, crawler: Crawler, policy: BatchPolicy) -> None:
+    """Hands articles and marks to the crawl's durable writer in batches; at the end, settles reposts."""
+
+    def __init__(self, crawler: Crawler, batch_size: int) -> None:
         self.crawler = crawler
-        self.policy = policy
+        self.batch_size = batch_size
         self.pending: list[ArticleItem] = []
-        self.marks: list[UpdateOne] = []  # unchanged and removed articles: no content to compare
+        self.marks: list[dict] = []  # unchanged and removed articles, aliases, site facts
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreInMongoPipeline:
-        return cls(crawler, BatchPolicy.from_settings(crawler.settings))
+        return cls(crawler, crawler.settings.getint("MONGO_BATCH_SIZE"))
 
     def open_spider(self) -> None:
-        self.db = shared_mongo.acquire(self.crawler).db
-        ensure_indexes(self.db)
+        handle = shared_mongo.acquire(self.crawler)
+        self.writer = handle.writer
+        ensure_indexes(handle.db)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         try:
-            self.flush()
+            await self.flush()
+            # After the last article is written, whichever portal was crawled: reposts across the collection.
+            await self.writer.submit(WriteJob("reposts", {}))
+            await self.writer.drain()
         finally:
             shared_mongo.release(self.crawler)
 
-    def process_item(self, item: object) -> object:
-        if isinstance(item, SiteFacts):
-            self.db.sites.update_one({"_id": item.site}, {"$set": {**item.facts, "updated_at": utc_now()}}, upsert=True)
-        elif isinstance(item, ArticleItem):
+    async def process_item(self, item: object) -> object:
+        if isinstance(item, ArticleItem):
             self.pending.append(item)
-        elif isinstance(item, ArticleUnchanged):
-            self.crawler.stats.inc_value("articles/unchanged")
-            self.marks.append(UpdateOne({"_id": f"{item.site}:{item.native_id}"},
-                                        {"$set": {"crawl.last_seen_at": utc_now(), "crawl.http_status": 304}}))
-        elif isinstance(item, ArticleSeenUnder):
-            self.marks.append(UpdateOne({"_id": f"{item.site}:{item.native_id}", "url": {"$ne": item.url}},
-                                        {"$addToSet": {"url_aliases": item.url}}))
-        elif isinstance(item, ArticleRemoved):
-            self.crawler.stats.inc_value("articles/removed")
-            self.marks.append(UpdateOne({"_id": f"{item.site}:{item.native_id}", "removed_at": None},
-                                        {"$set": {"removed_at": utc_now(), "crawl.http_status": item.http_status,
-                                                  "crawl.job_id": job_id_of(self.crawler.spider)}}))
-        if len(self.pending) + len(self.marks) >= self.policy.batch_size:
-            self.flush()
+        elif (change := mark(item, job_id_of(self.crawler.spider))) is not None:
+            self.marks.append(change)
+            if isinstance(item, ArticleUnchanged | ArticleRemoved):
+                self.crawler.stats.inc_value("articles/unchanged" if isinstance(item, ArticleUnchanged) else "articles/removed")
+        if len(self.pending) + len(self.marks) >= self.batch_size:
+            await self.flush()
         return item
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         # Articles first: a mark (unchanged, removed, alias) may be about an article of this batch.
-        marks, self.marks = self.marks, []
-        self.write_articles()
-        self.policy.write(self.db.articles, marks, self.crawler.stats)
-
-    def write_articles(self) -> None:
         items, self.pending = self.pending, []
-        if not items:
-            return
-        latest = {item._id: item for item in items}  # the last word on an article met twice in a batch
-        stored = {doc["_id"]: doc for doc in self.db.articles.find({"_id": {"$in": list(latest)}}, {"body_fingerprint": 0})}
-        now = utc_now()
-        spider = self.crawler.spider
-        provenance = {"crawl.last_seen_at": now, "crawl.job_id": job_id_of(spider), "crawl.spider": spider.name,
-                      "crawl.version": self.crawler.settings.get("PORTAL_VERSION")}
-        article_ops: list[Any] = []
-        revision_ops: list[Any] = []
-        for _id, item in latest.items():
-            fields = {name: getattr(item, name) for name in EXTRACTED_FIELDS if name != "_id"}
-            fields |= {"content_hash": item.content_hash, "body_fingerprint": item.body_fingerprint,
-                       "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
-                       "crawl.etag": item.etag, "crawl.last_modified": item.last_modified, **provenance}
-            aliases = set(item.url_aliases)
-            update: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
-            old = stored.get(_id)
-            if old is None:
-                update["$setOnInsert"] = {"revision": 1, "duplicate_of": None, "crawl.first_seen_at": now, "crawl.last_changed_at": now}
-                self.crawler.stats.inc_value("articles/new")
-            elif old.get("content_hash") != item.content_hash:
-                revision_ops.append(InsertOne({"article_id": _id, "replaced_at": now,
-                                               **{k: old.get(k) for k in REVISION_FIELDS}}))
-                update["$inc"] = {"revision": 1}
-                update["$set"]["crawl.last_changed_at"] = now
-                self.crawler.stats.inc_value("articles/changed")
-            elif _record_differs(old, fields):
-                # Moved to another category, a new image caption…: the record changed, the text did not.
-                update["$set"]["crawl.last_changed_at"] = now
-                self.crawler.stats.inc_value("articles/changed")
-            else:
-                self.crawler.stats.inc_value("articles/unchanged")
-            if old is not None and old.get("url") and old["url"] != item.url:
-                aliases.add(old["url"])  # a title edit moved the URL: the old one stays findable
-            aliases.discard(item.url)
-            update["$addToSet"] = {"url_aliases": {"$each": sorted(aliases)}}
-            article_ops.append(UpdateOne({"_id": _id}, update, upsert=True))
-        # Revisions first: an article never moves on before its old content is safe.
-        self.policy.write(self.db.article_revisions, revision_ops, self.crawler.stats)
-        self.policy.write(self.db.articles, article_ops, self.crawler.stats)
+        marks, self.marks = self.marks, []
+        if items:
+            spider = self.crawler.spider
+            provenance = {"crawl.last_seen_at": utc_now(), "crawl.job_id": job_id_of(spider), "crawl.spider": spider.name,
+                          "crawl.version": self.crawler.settings.get("PORTAL_VERSION")}
+            payload = {"items": [asdict(item) for item in items], "provenance": provenance, "now": utc_now()}
+            await self.writer.submit(WriteJob("articles", payload, size=len(items)))
+        if marks:
+            await self.writer.submit(updates_job(marks))

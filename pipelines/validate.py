@@ -6,12 +6,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from itemadapter import ItemAdapter
-from pymongo import UpdateOne
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.batch import BatchPolicy
 from crawler.dates import utc_now
+from crawler.durable import update, updates_job
 from crawler.items import ArticleItem, FetchFailure
 from crawler.mongo import shared_mongo
 from crawler.runs import job_id_of
@@ -48,13 +47,13 @@ def validation_errors(item: ArticleItem, now: datetime, min_body_chars: int, ear
 
 class ValidateArticlePipeline:
     def __init__(self, crawler: Crawler, min_body_chars: int, earliest: datetime, future_tolerance: timedelta,
-                 policy: BatchPolicy) -> None:
+                 batch_size: int) -> None:
         self.crawler = crawler
         self.min_body_chars = min_body_chars
         self.earliest = earliest
         self.future_tolerance = future_tolerance
-        self.policy = policy
-        self.pending: list[UpdateOne] = []
+        self.batch_size = batch_size
+        self.pending: list[dict] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidateArticlePipeline:
@@ -64,21 +63,22 @@ class ValidateArticlePipeline:
             min_body_chars=s.getint("VALIDATE_MIN_BODY_CHARS"),
             earliest=datetime.fromisoformat(s.get("VALIDATE_EARLIEST_DATE")).replace(tzinfo=UTC),
             future_tolerance=timedelta(hours=s.getfloat("VALIDATE_FUTURE_TOLERANCE_HOURS")),
-            policy=BatchPolicy.from_settings(s),
+            batch_size=s.getint("MONGO_BATCH_SIZE"),
         )
 
     def open_spider(self) -> None:
-        self.db = shared_mongo.acquire(self.crawler).db
+        self.writer = shared_mongo.acquire(self.crawler).writer
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         try:
-            self.flush()
+            await self.flush()
+            await self.writer.drain()
         finally:
             shared_mongo.release(self.crawler)
 
-    def process_item(self, item: object) -> object:
+    async def process_item(self, item: object) -> object:
         if isinstance(item, FetchFailure):
-            self.reject(item.site, item.url, [item.reason], ItemAdapter(item).asdict())
+            await self.reject(item.site, item.url, [item.reason], ItemAdapter(item).asdict())
             raise DropItem(f"recorded in rejects: {item.url} ({item.reason})")
         if not isinstance(item, ArticleItem):
             return item
@@ -86,26 +86,28 @@ class ValidateArticlePipeline:
         if errors:
             raw = ItemAdapter(item).asdict()
             raw.pop("body_html", None)
-            self.reject(item.site, item.url, errors, raw)
+            await self.reject(item.site, item.url, errors, raw)
             raise DropItem(f"rejected {item.url}: {', '.join(errors)}")
         return item
 
-    def reject(self, site: str, url: str, reasons: list[str], raw: dict) -> None:
+    async def reject(self, site: str, url: str, reasons: list[str], raw: dict) -> None:
         stats = self.crawler.stats
         stats.inc_value("rejects/total")
         for reason in reasons:
             stats.inc_value(f"rejects/{reason.split(':', 1)[0]}")
         now = utc_now()
-        self.pending.append(UpdateOne(
-            {"_id": f"{site}:{url}"},
+        job_id = job_id_of(self.crawler.spider)
+        self.pending.append(update(
+            "rejects", {"_id": f"{site}:{url}"},
             {"$set": {"site": site, "url": url, "reasons": reasons, "raw": raw, "last_rejected_at": now,
-                      "job_id": job_id_of(self.crawler.spider), "spider": self.crawler.spider.name},
-             "$setOnInsert": {"first_rejected_at": now}, "$inc": {"times": 1}},
+                      "job_id": job_id, "spider": self.crawler.spider.name},
+             "$setOnInsert": {"first_rejected_at": now}, "$addToSet": {"jobs": job_id}},
             upsert=True,
         ))
-        if len(self.pending) >= self.policy.batch_size:
-            self.flush()
+        if len(self.pending) >= self.batch_size:
+            await self.flush()
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         ops, self.pending = self.pending, []
-        self.policy.write(self.db.rejects, ops, self.crawler.stats)
+        if ops:
+            await self.writer.submit(updates_job(ops))

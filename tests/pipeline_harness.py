@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,21 +28,28 @@ def make_crawler(spidercls: type, mongo_uri: str, database: str, data_dir: Path,
     return crawler
 
 
-def run_items(crawler: Crawler, items: Iterable[object]) -> list[object]:
-    """Open the stages, pass every item through in order, close them (last first, as Scrapy does)."""
+async def _maybe_await(value: object) -> object:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def run_items_async(crawler: Crawler, items: Iterable[object]) -> list[object]:
     stages = [stage.from_crawler(crawler) for stage in STAGES]
     for stage in stages:
         if hasattr(stage, "open_spider"):
-            stage.open_spider()
+            await _maybe_await(stage.open_spider())
     passed = []
     for item in items:
         try:
             for stage in stages:
-                item = stage.process_item(item)
+                item = await _maybe_await(stage.process_item(item))
         except DropItem:
             continue
         passed.append(item)
-    for stage in reversed(stages):
-        if hasattr(stage, "close_spider"):
-            stage.close_spider()
+    # Scrapy closes the stages at once (asyncio.gather): nothing may hang on their order.
+    await asyncio.gather(*(_maybe_await(stage.close_spider()) for stage in stages if hasattr(stage, "close_spider")))
     return passed
+
+
+def run_items(crawler: Crawler, items: Iterable[object]) -> list[object]:
+    """Open the stages, pass every item through in order, close them, on an event loop as in a crawl."""
+    return asyncio.run(run_items_async(crawler, items))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
-from pymongo import MongoClient, UpdateOne
-
-from crawler.batch import bulk_write_durably
+from crawler.items import FetchFailure
+from pipelines.normalise import normalise_article
+from pipelines.store import write_articles
 from replica.render import qr_png
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
 from tests.conftest import fresh_db
@@ -82,11 +81,28 @@ def test_changed_content_keeps_the_old_one_as_a_revision(mongo_uri, tmp_path):
     db.client.close()
 
 
-def test_writes_that_the_database_refuses_are_spilled_to_a_file(tmp_path):
-    dead = MongoClient("mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=200)
-    ops = [UpdateOne({"_id": "thanhphohaiphong:1"}, {"$set": {"title": "Tin"}}, upsert=True)]
-    assert bulk_write_durably(dead.db.articles, ops, attempts=2, spill_dir=tmp_path) is False
-    [spilled] = tmp_path.glob("articles-*.jsonl")
-    line = json.loads(spilled.read_text(encoding="utf-8"))
-    assert line["filter"] == {"_id": "thanhphohaiphong:1"} and line["doc"] == {"$set": {"title": "Tin"}}
-    dead.close()
+def test_a_batch_written_twice_keeps_one_revision(mongo_uri, tmp_path):
+    """A retried or replayed job must not keep the old content twice."""
+    db = fresh_db(mongo_uri, "store_idempotent")
+    crawl_run(mongo_uri, db, tmp_path, seed_item())
+    first_hash = stored_seed(db)["content_hash"]
+    edited = normalise_article(seed_item(title="Khen thưởng 71 tập thể, cá nhân tiêu biểu năm 2019"), "https://thanhphohaiphong.gov.vn")
+    payload = {"items": [dataclasses.asdict(edited)], "provenance": {"crawl.spider": "thanhphohaiphong"},
+               "now": stored_seed(db)["crawl"]["last_seen_at"]}
+    write_articles(db, payload)
+    # As if the article's write had been lost after its revision's: the retry meets revision 1 again.
+    db.articles.update_one({"_id": SEED}, {"$set": {"revision": 1, "content_hash": first_hash}})
+    write_articles(db, payload)
+    assert db.article_revisions.count_documents({"article_id": SEED}) == 1
+    assert stored_seed(db)["revision"] == 2
+    db.client.close()
+
+
+def test_a_page_stored_after_it_failed_is_no_longer_a_reject(mongo_uri, tmp_path):
+    db = fresh_db(mongo_uri, "store_resolves")
+    failed = crawl_run(mongo_uri, db, tmp_path, FetchFailure(site="thanhphohaiphong", url=URL, reason="fetch_failed: DownloadTimeoutError"))
+    assert failed.stats.get_value("rejects/total") == 1 and db.rejects.count_documents({}) == 1
+    stored = crawl_run(mongo_uri, db, tmp_path, seed_item())
+    assert db.rejects.count_documents({}) == 0 and stored.stats.get_value("rejects/resolved") == 1
+    assert stored_seed(db) is not None
+    db.client.close()

@@ -46,7 +46,7 @@ def test_each_bad_record_is_rejected_with_its_reason(mongo_uri, tmp_path):
                 continue
             assert reject is not None, article.key
             assert FAULT_REASONS[article.fault] in reject["reasons"], (article.fault, reject["reasons"])
-            assert reject["raw"]["url"] == article.url and reject["site"] == site and reject["times"] == 1
+            assert reject["raw"]["url"] == article.url and reject["site"] == site and len(reject["jobs"]) == 1
             assert db.articles.count_documents({"_id": article.key}) == 0
         assert len(stored) == sum(a.fault == QR_OTHER_URL for a in articles)
         assert crawler.stats.get_value("rejects/total") == len(expected_kinds) * 2

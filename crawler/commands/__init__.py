@@ -1,0 +1,1 @@
+"""The project's `scrapy` commands (COMMANDS_MODULE): `crawl` that exits with how the run ended."""
