@@ -179,13 +179,14 @@ class DurableWriter:
             return self._spilled(job, self.spilling)
         delay = 0.5
         while True:
+            attempt_started = time.monotonic()
             try:
                 counts = run_job(self.db, job)
             except PERMANENT as error:
                 log.error("MongoDB refused a %s write for good (%s): spilling it for a person to look at", job.kind, error)
                 return self._spilled(job, f"refused: {error}")
             except PyMongoError as error:
-                if self._gave_up(error):
+                if self._gave_up(error, attempt_started):
                     return self._spilled(job, self.spilling or "")
                 time.sleep(min(delay, self.outage_budget - (time.monotonic() - (self.outage_started or 0)) + 0.01))
                 delay = min(delay * 2, 8.0)
@@ -199,11 +200,12 @@ class DurableWriter:
                 counts["mongo/outages_ridden"] += 1
             return counts
 
-    def _gave_up(self, error: PyMongoError) -> bool:
-        """Note an outage; True once it has lasted longer than the budget (the writer then spills)."""
+    def _gave_up(self, error: PyMongoError, attempt_started: float) -> bool:
+        """Note an outage (from the start of the first attempt that failed); True once it has lasted longer
+        than the budget (the writer then spills)."""
         now = time.monotonic()
         if self.outage_started is None:
-            self.outage_started = now
+            self.outage_started = attempt_started
             log.warning("MongoDB is not answering (%s): holding writes for up to %.0f s", error, self.outage_budget)
         waited = now - self.outage_started
         if waited < self.outage_budget:

@@ -55,6 +55,7 @@ COLUMNS: dict[str, tuple[pa.DataType, Callable[[dict], Any]]] = {
     "body_text": (pa.string(), lambda d: d.get("body_text")),
     "body_html": (pa.string(), lambda d: d.get("body_html")),
     "images": (pa.list_(_IMAGE), lambda d: d.get("images") or []),
+    "offsite_images": (pa.list_(_IMAGE), lambda d: d.get("offsite_images") or []),
     "qr": (_QR, lambda d: {k: (d.get("qr") or {}).get(k) for k in ("image_url", "caption", "payload", "matches_url")}
            if d.get("qr") else None),
     "related_urls": (pa.list_(pa.string()), lambda d: d.get("related_urls") or []),

@@ -9,7 +9,7 @@ from typing import Any
 # Fields a parser extracts from an article page (the record contract, less what the pipelines add).
 EXTRACTED_FIELDS = (
     "_id", "site", "native_id", "url", "title", "summary", "published_at", "modified_at",
-    "date_text", "categories", "author", "source", "body_text", "body_html", "images", "qr",
+    "date_text", "categories", "author", "source", "body_text", "body_html", "images", "offsite_images", "qr",
     "related_urls",
 )
 
@@ -32,6 +32,8 @@ class ArticleItem:
     body_text: str = ""
     body_html: str = ""
     images: list[dict[str, str | None]] = field(default_factory=list)
+    # Images another host serves (tracking pixels, embeds): never fetched, kept as data.
+    offsite_images: list[dict[str, str | None]] = field(default_factory=list)
     qr: dict[str, Any] | None = None
     related_urls: list[str] = field(default_factory=list)
     # Filled by the pipelines.
@@ -64,6 +66,7 @@ class FetchFailure:
     reason: str
     listing_url: str | None = None
     http_status: int | None = None
+    what: str = "article"  # "article" (or its QR image): the next run asks for the article again
 
 
 @dataclass

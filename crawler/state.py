@@ -26,12 +26,19 @@ class Known:
     etag: str | None = None
     last_modified: str | None = None
     rejected: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+# Rejects that are a fetch that failed (not a page that was refused): the next run asks again.
+FAILED_FETCH = {"$regex": "^(http_|fetch_failed)"}
 
 
 @dataclass
 class CrawlState:
     site: str
     known: dict[str, Known] = field(default_factory=dict)
+    by_url: dict[str, str] = field(default_factory=dict)  # canonical URL or alias -> native id
+    failed_fetches: list[str] = field(default_factory=list)  # article URLs whose fetch failed in an earlier run
 
     @classmethod
     def load(cls, db: Database, site: str) -> CrawlState:
@@ -41,14 +48,24 @@ class CrawlState:
             state.known[raw["native_id"]] = Known(
                 native_id=raw["native_id"], url=doc["url"], date=raw.get("published_at"), modified_at=raw.get("modified_at"),
                 categories=tuple(c["slug"] for c in raw.get("categories") or []), rejected=True)
-        fields = {"native_id": 1, "url": 1, "published_at": 1, "modified_at": 1, "categories.slug": 1, "crawl": 1}
+        fields = {"native_id": 1, "url": 1, "published_at": 1, "modified_at": 1, "categories.slug": 1, "crawl": 1, "url_aliases": 1}
         for doc in db.articles.find({"site": site, "removed_at": None}, fields):
             crawl = doc.get("crawl", {})
             state.known[doc["native_id"]] = Known(
                 native_id=doc["native_id"], url=doc["url"], date=doc.get("published_at"), modified_at=doc.get("modified_at"),
                 categories=tuple(c["slug"] for c in doc.get("categories") or []), last_seen_at=crawl.get("last_seen_at"),
-                etag=crawl.get("etag"), last_modified=crawl.get("last_modified"))
+                etag=crawl.get("etag"), last_modified=crawl.get("last_modified"), aliases=tuple(doc.get("url_aliases") or ()))
+        for known in state.known.values():
+            for url in (known.url, *known.aliases):
+                if url:
+                    state.by_url[url] = known.native_id
+        failed = db.rejects.find({"site": site, "reasons": FAILED_FETCH, "raw.what": "article"}, {"url": 1})
+        state.failed_fetches = sorted(doc["url"] for doc in failed)
         return state
+
+    def identify(self, native_id: str | None, canonical_url: str) -> str | None:
+        """The native id of a listed article: its own, else the one its URL (or a former URL) is known under."""
+        return native_id or self.by_url.get(canonical_url)
 
     def is_news(self, native_id: str | None, date: datetime | None) -> bool:
         """Whether a listed article is worth a request: unknown, or listed with a newer date than stored."""

@@ -31,7 +31,12 @@ class PortalOrigin:
     def _hosts(self) -> set[str]:
         return {_bare_host(urlsplit(self.public).netloc), _bare_host(urlsplit(self.crawl).netloc)}
 
+    def hosts(self) -> set[str]:
+        """The host names (no port) the portal is reached under, for Scrapy's `allowed_domains`."""
+        return {urlsplit(origin).hostname.removeprefix("www.") for origin in (self.public, self.crawl) if urlsplit(origin).hostname}
+
     def owns(self, url: str) -> bool:
+        """Whether a URL is the portal's (or its mirror's): the same host and, for the mirror, the same port."""
         return _bare_host(urlsplit(url).netloc) in self._hosts()
 
     def public_url(self, url: str, base: str | None = None) -> str:

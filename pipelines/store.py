@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # What a revision keeps of the content it replaces.
 REVISION_FIELDS = ("url", "title", "summary", "published_at", "modified_at", "date_text", "categories", "author",
-                   "source", "body_text", "body_html", "images", "qr", "related_urls", "content_hash", "revision")
+                   "source", "body_text", "body_html", "images", "offsite_images", "qr", "related_urls", "content_hash", "revision")
 INDEXES = {
     "articles": [
         IndexModel([("site", ASCENDING), ("published_at", DESCENDING)]),

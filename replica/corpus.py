@@ -117,6 +117,7 @@ class Article:
     duplicate_of: str | None = None
     verbatim_page: str | None = None  # a saved page served as it is (the seeds)
     removed: int | None = None  # the status a removed article answers with (404 or 410)
+    hostile_host: str | None = None  # another host the article's hostile markup points at (ReplicaOptions.hostile)
 
     @property
     def key(self) -> str:
@@ -187,6 +188,7 @@ class Article:
             "images": [{"url": (CITY_ORIGIN if self.site == CITY else POLICE_ORIGIN) + path, "caption": caption}
                        for path, caption, _ in sorted(self.images, key=lambda image: image[2])],  # page order
             "related_urls": [re.sub(r"\?.*$", "", u) for u in self.related],
+            "offsite_images": [{"url": f"{self.hostile_host}/pixel.gif", "caption": None}] if self.hostile_host else [],
         })
         if self.site == CITY:
             record["qr"] = {"payload": self.qr_payload, "matches_url": self.qr_payload == self.url}

@@ -155,7 +155,7 @@ def city_article(article: Article) -> str:
     </div>
   </header>
   <div class="entry-content">
-{_body(article, paragraph, image)}{trailer}
+{_hostile(article)}{_body(article, paragraph, image)}{trailer}
   </div>
   <footer class="entry-footer"><span class="cat-links">{cat_links}</span></footer>
 </article>
@@ -191,12 +191,23 @@ def city_article(article: Article) -> str:
 </html>"""
 
 
+def _hostile(article: Article) -> str:
+    """What a compromised CMS or a careless embed puts in an article's body (see ReplicaOptions.hostile)."""
+    if not article.hostile_host:
+        return ""
+    host = article.hostile_host
+    return (f'<script>alert(1)</script>\n<style>.entry-content {{ display: none }}</style>\n'
+            f'<iframe src="{host}/embed.html" width="1" height="1"></iframe>\n'
+            f'<p><img src="{host}/pixel.gif" onerror="alert(1)" width="1" height="1" alt="" /><a href="javascript:alert(1)"></a></p>\n'
+            f'<noscript>Trình duyệt của bạn không hỗ trợ JavaScript</noscript>\n')
+
+
 def _excerpt(article: Article) -> str:
     words = (article.paragraphs[0] if article.paragraphs else "").split()
     return html.escape(" ".join(words[:30])) + " [&hellip;]"
 
 
-def city_category(corpus: Corpus, slug: str, page: int) -> str | None:
+def city_category(corpus: Corpus, slug: str, page: int, ids: bool = True, offsite_link: str | None = None) -> str | None:
     items = corpus.in_category("thanhphohaiphong", slug)
     pages = max(1, math.ceil(len(items) / CITY_PAGE_SIZE))
     if page > pages:
@@ -212,12 +223,17 @@ def city_category(corpus: Corpus, slug: str, page: int) -> str | None:
         when = "" if a.fault == "no_date" else (
             f'<time class="entry-date published" datetime="{a.published.astimezone(TZ).isoformat()}">{a.published.astimezone(TZ):%d/%m/%Y}</time>')
         cats = " ".join(f"category-{c}" for c in a.categories)
-        posts.append(f"""<article id="post-{a.native_id}" class="post-{a.native_id} post type-post status-publish format-standard hentry {cats}">
+        post_id = f'id="post-{a.native_id}" class="post-{a.native_id} ' if ids else 'class="'  # some themes name no id
+        posts.append(f"""<article {post_id}post type-post status-publish format-standard hentry {cats}">
   <header class="entry-header">
     <h2 class="entry-title"><a href="{html.escape(a.listing_href)}" rel="bookmark">{title}</a></h2>
     <div class="entry-meta"><span class="posted-on">{when}</span></div>
   </header>
   <div class="entry-summary"><p>{_excerpt(a)}</p></div>
+</article>""")
+    if offsite_link and page == 1:
+        posts.insert(0, f"""<article class="post type-post hentry">
+  <header class="entry-header"><h2 class="entry-title"><a href="{offsite_link}" rel="bookmark">Tin nóng: bấm vào đây</a></h2></header>
 </article>""")
     links = [f'<a class="prev page-numbers" href="{page_url(page - 1)}">&laquo; Trước</a>'] if page > 1 else []
     links += [f'<span aria-current="page" class="page-numbers current">{page}</span>']

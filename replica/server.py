@@ -39,6 +39,8 @@ class ReplicaOptions:
     slow_seconds: float = 1.0
     retry_after_seconds: int = 1
     hpcc_budget: int = 300  # requests one browser-check cookie is good for
+    listing_ids: bool = True  # False: a theme whose city listings carry no post id (only the URL names the post)
+    hostile: bool = False  # one city article with injected scripts, frames, a pixel; a listing link to another host
 
 
 @dataclass
@@ -82,6 +84,15 @@ class Replica:
             POLICE: _Server((host, police_port), _handler(self, POLICE)),
         }
         self._threads: list[threading.Thread] = []
+        self.offsite = _OffsiteHost(host="127.0.0.2") if self.options.hostile else None
+        if self.offsite is not None:
+            self.hostile_article().hostile_host = self.offsite.base_url
+            self._servers["offsite"] = self.offsite.server
+
+    def hostile_article(self):
+        """The city article the hostile switch injects into (the oldest plain generated one)."""
+        plain = [a for a in self.corpus.articles[CITY] if not (a.verbatim_page or a.fault or a.duplicate_of or a.url_variant)]
+        return min(plain, key=lambda a: a.published)
 
     def _index(self) -> None:
         self.city_by_slug = {a.slug: a for a in self.corpus.articles[CITY]}
@@ -290,10 +301,10 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
         if article:
             return Answer(status=301, headers={"Location": article.url})
     elif path == "/":
-        answer = Answer(body=render.city_category(corpus, "tin-tuc-su-kien", 1) or "")
+        answer = Answer(body=render.city_category(corpus, "tin-tuc-su-kien", 1, **_listing_options(replica)) or "")
     elif match := _CITY_CATEGORY.match(path):
         slug, page = match.group(1), int(match.group(2) or 1)
-        if slug in CITY_CATEGORIES and (page_html := render.city_category(corpus, slug, page)):
+        if slug in CITY_CATEGORIES and (page_html := render.city_category(corpus, slug, page, **_listing_options(replica))):
             answer = Answer(body=page_html)
     elif path.rstrip("/") == "/feed":
         items = sorted(corpus.live(CITY), key=lambda a: a.published, reverse=True)
@@ -316,6 +327,32 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
     elif (match := _CITY_ARTICLE.match(path)) and (article := replica.city_by_slug.get(match.group(1))):
         answer = _article_answer(article, render.city_article)
     return _with_faults(replica, CITY, request.path, answer)
+
+
+def _listing_options(replica: Replica) -> dict:
+    offsite = replica.offsite.base_url + "/tin-nong-gia-mao.html" if replica.offsite else None
+    return {"ids": replica.options.listing_ids, "offsite_link": offsite}
+
+
+class _OffsiteHost:
+    """Another host on loopback that hostile pages point at: it answers, and counts, every request."""
+
+    def __init__(self, host: str) -> None:
+        self.requests: list[str] = []
+        hits = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+                pass
+
+            def do_GET(self) -> None:  # the stdlib's name
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = _Server((host, 0), Handler)
+        self.base_url = "http://{}:{}".format(*self.server.server_address[:2])
 
 
 def _wp_posts(replica: Replica, query: dict[str, list[str]]) -> Answer:

@@ -1,13 +1,17 @@
-"""What both portal spiders share: arguments, origins, state, article requests, failures as records.
+"""What both portal spiders share: arguments, origins, state, walks, article requests, failures as records.
 
 Incremental by default: what a crawl already knows comes from MongoDB (`CrawlState`); a listed
-article is fetched only when it is unknown or listed with a newer date, recent articles are
-rechecked with conditional requests, and an article the portal no longer lists is confirmed
-gone (404/410) before it is marked removed. `full=1` fetches everything again.
+article is fetched only when it is unknown (by id, else by URL or a former URL) or listed with
+a newer date, recent articles are rechecked with conditional requests, articles whose fetch
+failed in an earlier run are asked for again, and an article the portal no longer lists is
+confirmed gone (404/410) before it is marked removed. Each category's walk knows whether the
+last one finished (`crawler.walks`): only then may it stop at the first page holding nothing
+new. `full=1` fetches everything again. Links to other hosts are never followed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,10 +24,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.dates import utc_now
+from crawler.durable import updates_job
 from crawler.items import ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, FetchFailure
 from crawler.mongo import shared_mongo
+from crawler.runs import job_id_of
 from crawler.state import CrawlState, Known
 from crawler.urls import PortalOrigin
+from crawler.walks import Walks
 
 from .arguments import CrawlArguments
 from .parsers.common import ListingEntry
@@ -44,36 +51,80 @@ class PortalSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.args = CrawlArguments.parse(raw, self.categories)
         self.origin = PortalOrigin(self.public_origin, self.args.base_url or self.public_origin)
+        # Scrapy's offsite filter as a second guard: the portal's host and its mirror, nothing else.
+        self.allowed_domains = sorted(self.origin.hosts())
         self.state = CrawlState(self.name)
-        self.requested: set[str] = set()  # native ids asked for in this run
+        self.walks = Walks(self.name, self.args.categories, incremental=False, max_pages=self.args.max_pages)
+        self.requested: set[str] = set()  # native ids (or, with none, canonical URLs) asked for in this run
         self.skipped: set[str] = set()
         self.listed_as: dict[str, set[str]] = defaultdict(set)  # every URL each article is listed under
         self.finished: set[str] = set()  # native ids whose item has gone to the pipelines
+        self.run_facts: dict[str, Any] = {}  # what this run learnt about the portal (a closed API…), kept in crawl_runs
 
     # State ------------------------------------------------------------------------------------
 
-    def load_state(self) -> None:
-        db = shared_mongo.acquire(self.crawler).db
+    async def load_state(self) -> None:
+        """What MongoDB knows of the portal and of its last walks; this run's walks are marked under way."""
+        handle = shared_mongo.acquire(self.crawler)
         try:
-            self.state = CrawlState.load(db, self.name)
+            self.state = await asyncio.to_thread(CrawlState.load, handle.db, self.name)
+            incremental = not self.args.full and bool(self.state.known)
+            self.walks = await asyncio.to_thread(Walks.load, handle.db, self.name, self.args.categories, incremental, self.args.max_pages)
+            await handle.writer.submit(updates_job(self.walks.started(self.run_id, utc_now())))
         finally:
             shared_mongo.release(self.crawler)
-        log.info("%s: %d articles known before this run%s", self.name, len(self.state.known), " (full crawl)" if self.args.full else "")
+        unfinished = self.walks.unfinished_before()
+        log.info("%s: %d articles known before this run%s%s", self.name, len(self.state.known), " (full crawl)" if self.args.full else "",
+                 f"; the last walk of {', '.join(unfinished)} did not finish: walking to the end" if unfinished else "")
+        if unfinished:
+            self.run_facts["walks_resumed"] = unfinished
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.name}:{job_id_of(self)}"
 
     @property
     def incremental(self) -> bool:
-        return not self.args.full and bool(self.state.known)
+        return self.walks.incremental
 
-    def wants(self, native_id: str | None, date: Any) -> bool:
+    def walk_updates(self, clean: bool) -> list[dict]:
+        """How this run's walks ended, for the run recorder to write after everything else."""
+        return self.walks.finished(self.run_id, utc_now(), clean)
+
+    def identified(self, entries: Iterable[ListingEntry]) -> list[ListingEntry]:
+        """The entries on the portal's own hosts, each with its native id (from the listing, else from its URL)."""
+        kept = []
+        for entry in entries:
+            if not self.origin.owns(entry.url):
+                self.crawler.stats.inc_value("offsite/ignored_links")
+                log.warning("not following a listed link to another host: %s", entry.url)
+                continue
+            if not entry.native_id:
+                entry.native_id = self.state.identify(None, self.origin.canonical_url(entry.url))
+            kept.append(entry)
+        return kept
+
+    def wants(self, entry: ListingEntry) -> bool:
         """Whether a listed article needs a request (and counts the ones that do not)."""
-        if native_id and native_id in self.requested:
+        key = entry.native_id or self.origin.canonical_url(entry.url)
+        if key in self.requested:
             return False
-        if not self.incremental or self.state.is_news(native_id, date):
+        if not self.incremental or self.state.is_news(entry.native_id, entry.date):
             return True
-        if native_id not in self.skipped:
-            self.skipped.add(native_id)
+        if key not in self.skipped:
+            self.skipped.add(key)
             self.crawler.stats.inc_value("articles/skipped")
         return False
+
+    def failed_fetch_requests(self) -> Iterable[Request]:
+        """Articles whose fetch failed in an earlier run: asked for again (a stored one resolves its reject)."""
+        for url in self.state.failed_fetches:
+            native_id = self.state.identify(None, url) or self.article_id_from_url(url)
+            self.crawler.stats.inc_value("fetch/retried_from_rejects")
+            yield self.article_request(ListingEntry(url=url, title="", native_id=native_id), None)
+
+    def article_id_from_url(self, url: str) -> str | None:
+        return None
 
     def listed_under(self, entries: Iterable[ListingEntry]) -> Iterable[ArticleSeenUnder]:
         """Remember the URL each listed article goes by; one met after its item left becomes an alias."""
@@ -88,8 +139,7 @@ class PortalSpider(scrapy.Spider):
 
     def article_request(self, entry: ListingEntry, listing: Response | None, **meta: Any) -> Request:
         canonical = self.origin.canonical_url(entry.url)
-        if entry.native_id:
-            self.requested.add(entry.native_id)
+        self.requested.add(entry.native_id or canonical)
         return Request(
             self.origin.fetch_url(canonical),
             callback=self.parse_article,
@@ -141,27 +191,37 @@ class PortalSpider(scrapy.Spider):
         return None
 
     def fetch_failed(self, failure: Failure) -> Iterable[FetchFailure | ArticleRemoved]:
-        """A page that could not be had: a known article that is gone is marked removed; anything
-        else becomes a record in `rejects`. Nothing is dropped silently."""
+        """An article that could not be had: a known one that is gone is marked removed; anything
+        else becomes a record in `rejects`, and the next run asks again. Nothing is dropped silently."""
         request: Request = failure.request
         status = failure.value.response.status if failure.check(HttpError) else None
         known = self.state.known.get(request.meta.get("native_id") or "")
         if status in GONE and known is not None and not known.rejected:
             yield ArticleRemoved(site=self.name, native_id=known.native_id, url=known.url, http_status=status)
             return
-        reason = f"http_{status}" if status else f"fetch_failed: {failure.type.__name__}: {failure.getErrorMessage()}"
         self.crawler.stats.inc_value("fetch/failed")
-        log.warning("giving up on %s: %s", request.url, reason)
+        log.warning("giving up on %s for this run: %s", request.url, failure_reason(failure))
         yield FetchFailure(
             site=self.name,
             url=self.origin.public_url(request.url),
-            reason=reason,
+            reason=failure_reason(failure),
             listing_url=request.cb_kwargs.get("listing_url"),
             http_status=status,
         )
 
-    def listing_pages_left(self, page: int) -> bool:
-        return self.args.max_pages is None or page < self.args.max_pages
+    def page_failed(self, failure: Failure, what: str) -> None:
+        """A listing, API or feed page that could not be had: a fact of the run (kept in crawl_runs), not a record."""
+        self.crawler.stats.inc_value("fetch/failed_pages")
+        reason = failure_reason(failure)
+        log.warning("could not read %s %s: %s", what, failure.request.url, reason)
+        self.run_facts.setdefault("pages_failed", []).append({"what": what, "url": self.origin.public_url(failure.request.url),
+                                                               "reason": reason})
 
     def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
         raise NotImplementedError
+
+
+def failure_reason(failure: Failure) -> str:
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    return f"fetch_failed: {failure.type.__name__}: {failure.getErrorMessage()}"

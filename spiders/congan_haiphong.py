@@ -3,16 +3,15 @@
 Chromium renders what needs a browser (the check, each category's first listing page); the
 `NewsList.ashx` pages that the listing script fetches, and the articles, are plain HTTP.
 
-Later crawls walk each category only while its pages hold something new, then count the
-category (its last page tells how many articles it lists) against what is known; only a
-category whose count differs is walked to the end to find the articles that are gone.
+Later crawls walk each category only while its pages hold something new (to its end when the
+last walk did not finish), then count the category (its last page tells how many articles it
+lists, and the articles on it are fetched if unknown) against what is known; only a category
+whose count differs is walked to the end, fetching what is unknown and confirming what is gone.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import Request, Response, TextResponse
@@ -20,6 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler.middlewares.browser_check import browser_meta
 from crawler.middlewares.incomplete import COMPLETE_MARKER
+from crawler.walks import Step
 
 from .base import PRIORITY_LISTING, PortalSpider
 from .parsers import congan_haiphong as parser
@@ -27,19 +27,6 @@ from .parsers import congan_haiphong as parser
 AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 # What shows the listing script has finished, whichever way it went.
 LISTING_READY = "#news-list .news-item, #news-list .pager, #news-list .news-error"
-
-
-@dataclass
-class CategoryWalk:
-    """One category's listing as walked in this run."""
-
-    cat_id: str = ""
-    page_size: int = 15
-    total_pages: int | None = None
-    pages: set[int] = field(default_factory=set)
-    listed: set[str] = field(default_factory=set)
-    sweep_left: int = 0
-    failed: bool = False
 
 
 class CongAnHaiphongSpider(PortalSpider):
@@ -56,10 +43,6 @@ class CongAnHaiphongSpider(PortalSpider):
         },
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.walks: dict[str, CategoryWalk] = defaultdict(CategoryWalk)
-
     @staticmethod
     def is_browser_check(response: TextResponse) -> bool:
         return parser.is_challenge(response)
@@ -69,12 +52,17 @@ class CongAnHaiphongSpider(PortalSpider):
         return self.origin.fetch_url(self.public_origin + "/")
 
     async def start(self) -> AsyncIterator[Request]:
-        self.load_state()
+        await self.load_state()
         for path in self.args.categories:
             yield Request(parser.category_url(self.origin, path), callback=self.parse_category, errback=self.listing_failed,
                           priority=PRIORITY_LISTING, meta=browser_meta(LISTING_READY), cb_kwargs={"category": path})
+        for request in self.failed_fetch_requests():
+            yield request
         for request in self.recheck_requests():
             yield request
+
+    def article_id_from_url(self, url: str) -> str | None:
+        return parser.article_id_from_url(url)
 
     def parse_category(self, response: Response, category: str) -> Iterable[Request]:
         """The category page as Chromium rendered it: page 1 of the listing, and the CMS's category id."""
@@ -103,24 +91,26 @@ class CongAnHaiphongSpider(PortalSpider):
                        sweep: bool = False) -> Iterable[Request]:
         self.crawler.stats.inc_value("listing/pages")
         walk = self.walks[category]
-        walk.pages.add(page)
         walk.total_pages = listing.total_pages or walk.total_pages
-        walk.listed.update(e.native_id for e in listing.entries if e.native_id)
-        yield from self.listed_under(listing.entries)
-        news = [e for e in listing.entries if self.wants(e.native_id, e.date)]
+        entries = self.identified(listing.entries)
+        yield from self.listed_under(entries)
+        news = [e for e in entries if self.wants(e)]
         for entry in news:
             yield self.article_request(entry, response)
         if sweep:
+            walk.pages.add(page)
+            walk.listed.update(e.native_id for e in entries if e.native_id)
             walk.sweep_left -= 1
             if walk.sweep_left == 0:
                 yield from self.removals_in(category)
             return
-        if listing.next_url and self.listing_pages_left(page) and (news or not self.incremental):
+        step = walk.read(page, (e.native_id for e in entries), len(news), listing.next_url is not None)
+        if step is Step.NEXT:
             yield self.news_list_request(category, page + 1)
-        elif self.incremental:
-            yield from self.count_category(category, page, len(listing.entries))
-        elif listing.next_url is None and self.args.max_pages is None:
-            yield from self.removals_in(category)  # a full walk to the end lists every live article
+        elif step is Step.END:
+            yield from self.removals_in(category)  # a walk to the end lists every live article
+        elif step is Step.CAUGHT_UP:
+            yield from self.count_category(category, page, len(entries))
 
     def count_category(self, category: str, page: int, on_page: int) -> Iterable[Request]:
         walk = self.walks[category]
@@ -136,10 +126,13 @@ class CongAnHaiphongSpider(PortalSpider):
     def parse_last_page(self, response: Response, category: str) -> Iterable[Request]:
         self.crawler.stats.inc_value("listing/pages")
         walk = self.walks[category]
-        listing = parser.parse_listing(response, self.origin)
+        entries = self.identified(parser.parse_listing(response, self.origin).entries)
         walk.pages.add(walk.total_pages)
-        walk.listed.update(e.native_id for e in listing.entries if e.native_id)
-        yield from self.compare_count(category, (walk.total_pages - 1) * walk.page_size + len(listing.entries))
+        walk.listed.update(e.native_id for e in entries if e.native_id)
+        for entry in entries:  # the oldest articles: unknown ones are fetched, not only counted
+            if self.wants(entry):
+                yield self.article_request(entry, response)
+        yield from self.compare_count(category, (walk.total_pages - 1) * walk.page_size + len(entries))
 
     def compare_count(self, category: str, listed_total: int) -> Iterable[Request]:
         """The category lists as many articles as are known in it, or something moved out or went."""
@@ -149,7 +142,7 @@ class CongAnHaiphongSpider(PortalSpider):
             return
         self.logger.info("%s lists %d articles, %d are known: walking it to the end", category, listed_total, expected)
         self.crawler.stats.inc_value("removals/sweeps")
-        missing = [p for p in range(1, walk.total_pages + 1) if p not in walk.pages]
+        missing = walk.missing_pages()
         walk.sweep_left = len(missing)
         if not missing:
             yield from self.removals_in(category)
@@ -158,14 +151,12 @@ class CongAnHaiphongSpider(PortalSpider):
 
     def removals_in(self, category: str) -> Iterable[Request]:
         walk = self.walks[category]
-        if not walk.failed:
+        if walk.reached_end:
             yield from self.confirm_removals(self.state.ids(category) - walk.listed)
 
-    def listing_failed(self, failure: Failure) -> Iterable[Any]:
-        category = failure.request.cb_kwargs.get("category")
-        if category:
-            self.walks[category].failed = True  # a listing with a hole in it proves nothing about removals
-        yield from self.fetch_failed(failure)
+    def listing_failed(self, failure: Failure) -> None:
+        self.walks[failure.request.cb_kwargs["category"]].failed = True  # a listing with a hole in it proves nothing
+        self.page_failed(failure, "listing page")
 
     def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
         if unchanged := self.unchanged(response):

@@ -1,9 +1,10 @@
 """Spider for the city news portal, thanhphohaiphong.gov.vn: listings, REST API, articles, QR codes.
 
-A first crawl walks every category to its last page. Later crawls read page 1 of each
-category and the REST API's posts modified since the newest change stored, fetch what is new
-or changed, and compare the API's post count with what is known: only when they differ does
-it sweep the API's ids to find the posts that are gone.
+A first crawl walks every category to its last page. Later crawls read each category while
+its pages hold something new (to its end when the last walk did not finish) and the REST
+API's posts modified since the newest change stored, fetch what is new or changed, and
+compare the API's post count with what is known: only when they differ does it sweep the
+API's ids, fetching the posts it does not know and confirming the ones that are gone.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from crawler.items import ArticleItem, SiteFacts
+from crawler.items import ArticleItem, FetchFailure, SiteFacts
 from crawler.qr import BrokenImageError, decode_qr
+from crawler.walks import Step
 
-from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider
+from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason
 from .parsers import thanhphohaiphong as parser
 
 API_PAGE_SIZE = 100
@@ -35,15 +37,13 @@ class ThanhphohaiphongSpider(PortalSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fanpage_requested = False
-        self.listed: set[str] = set()
         self.walks_left = len(self.args.categories)
-        self.walk_failed = False
         self.api_ids: set[str] = set()
         self.sweep_ids: set[str] = set()
         self.sweep_pages_left = 0
 
     async def start(self) -> AsyncIterator[Request]:
-        self.load_state()
+        await self.load_state()
         for slug in self.args.categories:
             yield self.listing_request(parser.category_url(self.origin, slug), slug, 1)
         newest = self.state.newest_change()
@@ -51,8 +51,13 @@ class ThanhphohaiphongSpider(PortalSpider):
             # The newest change stored, not this machine's clock, bounds what is new: the portal's clock rules.
             since = newest - timedelta(hours=self.crawler.settings.getfloat("INCREMENTAL_OVERLAP_HOURS"))
             yield self.api_changes_request(since.isoformat(), 1)
+        for request in self.failed_fetch_requests():
+            yield request
         for request in self.recheck_requests():
             yield request
+
+    def article_id_from_url(self, url: str) -> str | None:
+        return parser.post_id_from_url(url)
 
     # Category listings ------------------------------------------------------------------------
 
@@ -63,28 +68,28 @@ class ThanhphohaiphongSpider(PortalSpider):
     def parse_listing(self, response: Response, category: str, page: int) -> Iterable[Any]:
         listing = parser.parse_listing(response, self.origin)
         self.crawler.stats.inc_value("listing/pages")
-        self.listed.update(e.native_id for e in listing.entries if e.native_id)
-        yield from self.listed_under(listing.entries)
-        news = [e for e in listing.entries if self.wants(e.native_id, e.date)]
+        entries = self.identified(listing.entries)
+        yield from self.listed_under(entries)
+        news = [e for e in entries if self.wants(e)]
         for entry in news:
             yield self.article_request(entry, response)
-        if listing.next_url and self.listing_pages_left(page) and (news or not self.incremental):
+        step = self.walks[category].read(page, (e.native_id for e in entries), len(news), listing.next_url is not None)
+        if step is Step.NEXT:
             yield self.listing_request(self.origin.fetch_url(listing.next_url), category, page + 1)
             return
-        yield from self.walk_ended(whole=listing.next_url is None)
+        yield from self.walk_ended()
 
     def listing_failed(self, failure: Failure) -> Iterable[Any]:
-        self.walk_failed = True
-        yield from self.fetch_failed(failure)
-        yield from self.walk_ended(whole=False)
+        self.walks[failure.request.cb_kwargs["category"]].failed = True
+        self.page_failed(failure, "listing page")
+        yield from self.walk_ended()
 
-    def walk_ended(self, whole: bool) -> Iterable[Request]:
-        """A full walk that listed every category to its end shows which known articles are gone."""
-        self.walk_failed |= not whole and not self.incremental
+    def walk_ended(self) -> Iterable[Request]:
+        """Walks that listed every category to its end show which known articles are gone."""
         self.walks_left -= 1
-        complete = set(self.args.categories) == set(self.categories) and self.args.max_pages is None
-        if self.walks_left == 0 and not self.incremental and complete and not self.walk_failed:
-            yield from self.confirm_removals(self.state.ids() - self.listed)
+        everything = set(self.args.categories) == set(self.categories)
+        if self.walks_left == 0 and everything and self.walks.all_reached_end():
+            yield from self.confirm_removals(self.state.ids() - self.walks.listed())
 
     # REST API ---------------------------------------------------------------------------------
 
@@ -100,7 +105,7 @@ class ThanhphohaiphongSpider(PortalSpider):
         if posts is None:
             yield from retry
             return
-        for post in posts:
+        for post in self.identified(posts):
             self.api_ids.add(post.native_id)
             if post.native_id not in self.requested and self.state.is_changed_since(post.native_id, post.modified):
                 yield self.article_request(post, response)
@@ -115,10 +120,10 @@ class ThanhphohaiphongSpider(PortalSpider):
         """Posts the portal counts against posts known: a difference means some are gone."""
         self.crawler.stats.inc_value("api/pages")
         total, _ = parser.wp_totals(response)
-        expected = len(self.state.ids() | self.api_ids)
+        expected = len(self.state.ids() | self.api_ids | self.walks.listed())
         if total == expected:
             return
-        self.logger.info("the portal counts %d posts, %d are known: sweeping the API's ids for removals", total, expected)
+        self.logger.info("the portal counts %d posts, %d are known: sweeping the API's ids for unknown and removed posts", total, expected)
         self.crawler.stats.inc_value("removals/sweeps")
         self.sweep_pages_left = math.ceil(total / API_PAGE_SIZE)
         for page in range(1, self.sweep_pages_left + 1):
@@ -131,7 +136,13 @@ class ThanhphohaiphongSpider(PortalSpider):
         if posts is None:
             yield from retry
             return
+        posts = self.identified(posts)
         self.sweep_ids.update(p.native_id for p in posts)
+        for post in posts:
+            # A post no walk reached (an interrupted walk, a post in no category we walk): fetch it.
+            if post.native_id not in self.state.known and post.native_id not in self.requested:
+                self.crawler.stats.inc_value("articles/found_by_sweep")
+                yield self.article_request(post, response)
         self.sweep_pages_left -= 1
         if self.sweep_pages_left == 0:
             yield from self.confirm_removals(self.state.ids() - self.sweep_ids)
@@ -145,19 +156,28 @@ class ThanhphohaiphongSpider(PortalSpider):
             if retry is None:
                 self.sweep_pages_left = -1
                 self.logger.warning("the REST API answered %s with no usable JSON", response.url)
+                self.run_facts["api"] = "answered with no usable JSON"
             return None, [retry] if retry else []
 
     def api_failed(self, failure: Failure) -> Iterable[Any]:
-        """The REST API is closed or failing: the feed still shows the newest posts."""
+        """The REST API is closed or failing (a fact of the run, not a reject): the feed still shows the newest posts."""
         self.sweep_pages_left = -1  # a sweep with a missing page proves nothing
-        yield from self.fetch_failed(failure)
-        yield Request(self.origin.fetch_url(parser.PUBLIC_ORIGIN + "/feed"), callback=self.parse_feed,
-                      errback=self.fetch_failed, priority=PRIORITY_LISTING)
+        self.run_facts["api"] = f"unavailable: {failure_reason(failure)}"
+        self.page_failed(failure, "REST API page")
+        if "feed" not in self.run_facts:
+            self.run_facts["feed"] = "requested"
+            yield Request(self.origin.fetch_url(parser.PUBLIC_ORIGIN + "/feed"), callback=self.parse_feed,
+                          errback=self.feed_failed, priority=PRIORITY_LISTING)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
-        for entry in parser.parse_feed(response, self.origin):
-            if self.wants(entry.native_id, entry.date):
+        self.run_facts["feed"] = "read"
+        for entry in self.identified(parser.parse_feed(response, self.origin)):
+            if self.wants(entry):
                 yield self.article_request(entry, response)
+
+    def feed_failed(self, failure: Failure) -> None:
+        self.run_facts["feed"] = f"unavailable: {failure_reason(failure)}"
+        self.page_failed(failure, "feed")
 
     # Articles ---------------------------------------------------------------------------------
 
@@ -189,12 +209,15 @@ class ThanhphohaiphongSpider(PortalSpider):
         item.qr["matches_url"] = parser.qr_is_for(payload, item.url)
         yield item
 
-    def qr_failed(self, failure: Failure) -> Iterable[ArticleItem]:
+    def qr_failed(self, failure: Failure) -> Iterable[FetchFailure]:
+        """The QR image could not be had: the network's fault, not the article's. It is a failed
+        fetch of the article (asked for again next run), never a `qr_unreadable` reject."""
         item: ArticleItem = failure.request.cb_kwargs["item"]
-        item.qr["payload"] = None
-        item.qr["matches_url"] = False
-        item.qr["error"] = failure.getErrorMessage()
-        yield item
+        self.crawler.stats.inc_value("fetch/failed")
+        reason = failure_reason(failure)
+        self.logger.warning("giving up on the QR image of %s for this run: %s", item.url, reason)
+        yield FetchFailure(site=self.name, url=item.url, reason=f"{reason} (its QR image)", listing_url=item.listing_url,
+                           http_status=None)
 
     def parse_fanpage_qr(self, response: Response, fanpage: dict) -> Iterable[SiteFacts]:
         payload = decode_qr(response.body)

@@ -14,7 +14,7 @@ from crawler.sanitize import sanitize_html
 from crawler.text import clean_paragraphs, join_paragraphs
 from crawler.urls import PortalOrigin
 
-from .common import ListingEntry, ListingPage, first_text, meta_content, text_of
+from .common import ListingEntry, ListingPage, first_text, is_content, meta_content, split_offsite, tag_of, text_of
 
 SITE = "congan_haiphong"
 PUBLIC_ORIGIN = "https://congan.haiphong.gov.vn"
@@ -89,8 +89,8 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
     content = detail.css(".news-content")
     paragraphs: list[str] = []
     images: list[dict] = []
-    for node in content.xpath("./*"):
-        tag = node.root.tag if isinstance(node.root.tag, str) else ""
+    for node in filter(is_content, content.xpath("./*")):
+        tag = tag_of(node)
         if tag == "table" and node.css("img"):
             caption = text_of(node.css("td.image_desc")) or None
             for img in node.css("img"):
@@ -100,6 +100,7 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
             images.append({"url": origin.canonical_url(img.attrib.get("src", ""), base), "caption": img.attrib.get("alt") or None})
         paragraphs.append(text_of(node))
     trailer = split_trailer(clean_paragraphs(paragraphs))
+    images, offsite_images = split_offsite(images, origin)
     canonical = meta_content(response, "og:url") or base
     url = origin.canonical_url(canonical, base)
     date_text = first_text(detail, ".news-date") or None
@@ -125,6 +126,7 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
         body_text=join_paragraphs(trailer.paragraphs),
         body_html=sanitize_html(content.get() or "", base, lambda u: origin.public_url(u)),
         images=images,
+        offsite_images=offsite_images,
         qr=None,
         related_urls=[origin.canonical_url(h, base) for h in detail.css(".news-other a::attr(href)").getall()],
         seen_urls=[origin.public_url(response.url)],

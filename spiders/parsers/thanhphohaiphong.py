@@ -18,7 +18,7 @@ from crawler.sanitize import sanitize_html
 from crawler.text import clean_paragraphs, clean_text, join_paragraphs
 from crawler.urls import PortalOrigin
 
-from .common import ListingEntry, ListingPage, first_text, meta_content, text_of
+from .common import ListingEntry, ListingPage, first_text, is_content, meta_content, split_offsite, tag_of, text_of
 
 SITE = "thanhphohaiphong"
 PUBLIC_ORIGIN = "https://thanhphohaiphong.gov.vn"
@@ -56,6 +56,12 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
     return ListingPage(entries=entries, next_url=origin.public_url(next_href, response.url) if next_href else None)
 
 
+def post_id_from_url(url: str) -> str | None:
+    """The post id a URL itself carries (`/?p=24168`), if any; pretty permalinks carry none."""
+    found = _POST_ID.search(url)
+    return found.group(1) if found else None
+
+
 def _native_id(response: TextResponse) -> str | None:
     for candidate in (
         response.css('link[rel="shortlink"]::attr(href)').get(""),
@@ -86,8 +92,8 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
     content = response.css(".entry-content")
     paragraphs: list[str] = []
     images: list[dict] = []
-    for node in content.xpath("./*"):
-        tag = node.root.tag if isinstance(node.root.tag, str) else ""
+    for node in filter(is_content, content.xpath("./*")):
+        tag = tag_of(node)
         if tag == "figure" or node.css("img"):
             for img in node.css("img"):
                 images.append({
@@ -98,6 +104,7 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
                 continue
         paragraphs.append(text_of(node))
     trailer = split_trailer(clean_paragraphs(paragraphs))
+    images, offsite_images = split_offsite(images, origin)
     published = response.css("time.entry-date.published")
     qr_img = response.css("img.qr-code-img")
     qr = None
@@ -127,6 +134,7 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
         body_text=join_paragraphs(trailer.paragraphs),
         body_html=sanitize_html(content.get() or "", base, lambda u: origin.public_url(u)),
         images=images,
+        offsite_images=offsite_images,
         qr=qr,
         related_urls=[origin.canonical_url(h, base) for h in response.css("section.related-posts a::attr(href)").getall()],
         seen_urls=[origin.public_url(response.url)],

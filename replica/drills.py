@@ -1,0 +1,154 @@
+"""Operator drills on the replica: crawls interrupted as life interrupts them, then run again.
+
+A drill starts `scrapy crawl` as cron would, interrupts it (kill -9, SIGTERM, SIGINT, MongoDB
+killed and brought back) once a share of the articles is stored, runs the crawl again plainly,
+and tallies each run against the replica's ground truth: expected, stored, rejected (by
+reason), lost and duplicates. `bench/faults.py` prints the tallies; the fault tests assert them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pymongo.database import Database
+
+from crawler.mongo import connect, free_port
+
+from .server import Replica
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Tally:
+    """One portal's copy against the ground truth."""
+
+    expected: int
+    stored: int
+    rejected: dict[str, int]
+    lost: int
+    duplicates: int
+    missing: list[str] = field(default_factory=list, repr=False)
+
+    def row(self) -> str:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items())) or "-"
+        return f"{self.expected:>8}{self.stored:>8}{self.lost:>6}{self.duplicates:>6}  {reasons}"
+
+
+def tally(db: Database, replica: Replica, site: str) -> Tally:
+    """Compare what MongoDB holds of a portal with what the replica says it should."""
+    truth = replica.truth(site)
+    expected = {r["_id"] for r in truth if r["outcome"] == "stored"}
+    docs = list(db.articles.find({"site": site, "removed_at": None}, {"url": 1}))
+    stored = {d["_id"] for d in docs}
+    urls = Counter(d["url"] for d in docs)
+    reasons = Counter(reason.split(":", 1)[0] for doc in db.rejects.find({"site": site}, {"reasons": 1}) for reason in doc["reasons"])
+    missing = sorted(expected - stored)
+    return Tally(len(expected), len(stored & expected), dict(reasons), len(missing),
+                 sum(n - 1 for n in urls.values() if n > 1) + len(stored - expected), missing)
+
+
+class MongoProcess:
+    """The embedded MongoDB as its own process (`python -m crawler mongo-server`), so a drill can kill it."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 60) -> MongoProcess:
+        cmd = [sys.executable, "-m", "crawler", "mongo-server", "--data-dir", str(self.data_dir), "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if "serving" in line:
+                return self
+            if not line and self.proc.poll() is not None:
+                break
+        raise RuntimeError(f"the MongoDB server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Crawl:
+    spider: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def wait(self, timeout: float = 900) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def start_crawl(spider: str, replica: Replica, mongo_uri: str, database: str, data_dir: Path, *args: str,
+                settings: dict[str, str] | None = None, env: dict[str, str] | None = None) -> Crawl:
+    """`scrapy crawl` in its own process, as a scheduled job runs it (replica profile)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"{spider}-{time.time_ns()}.log"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={replica.base_url(spider)}", *args]
+    for key, value in (settings or {}).items():
+        cmd += ["-s", f"{key}={value}"]
+    full_env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_PROFILE": "replica",
+                "PORTAL_DATA_DIR": str(data_dir), "PORTAL_LOG_LEVEL": "INFO", **(env or {})}
+    with log_path.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    return Crawl(spider, proc, log_path)
+
+
+def wait_for_stored(db: Database, site: str, count: int, crawl: Crawl, timeout: float = 300) -> int:
+    """Wait until MongoDB holds `count` articles of the site (or the crawl ended); how many it holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stored = db.articles.count_documents({"site": site})
+        if stored >= count or crawl.proc.poll() is not None:
+            return stored
+        time.sleep(0.2)
+    raise TimeoutError(f"{site}: fewer than {count} articles stored after {timeout:.0f} s")
+
+
+def wait_for_requests(replica: Replica, site: str, count: int, crawl: Crawl, timeout: float = 300) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        served = replica.state.requests[site]
+        if served >= count or crawl.proc.poll() is not None:
+            return served
+        time.sleep(0.1)
+    raise TimeoutError(f"{site}: fewer than {count} requests after {timeout:.0f} s")
+
+
+def interrupt(crawl: Crawl, how: signal.Signals, timeout: float = 120) -> int:
+    """Send a signal to a crawl and wait for it to end; its exit status (negative: killed by the signal)."""
+    crawl.proc.send_signal(how)
+    return crawl.proc.wait(timeout=timeout)
+
+
+def database(uri: str, name: str) -> Database:
+    client, db = connect(uri, name)
+    return db
