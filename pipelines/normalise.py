@@ -44,7 +44,8 @@ def normalise_article(item: ArticleItem, public_origin: str) -> ArticleItem:
         item.source = {**item.source, "text": clean_text(item.source["text"]), "name": clean_text(item.source["name"])}
     item.url = canonical_url(item.url, public_origin)
     item.images, item.offsite_images = (
-        _unique([{"url": canonical_url(i["url"], public_origin), "caption": clean_text(i["caption"]) or None} for i in images if i.get("url")])
+        _unique([{"url": canonical_url(i["url"], public_origin), "caption": clean_text(i["caption"]) or None}
+                 for i in images if i.get("url")])
         for images in (item.images, item.offsite_images))
     item.related_urls = _unique([canonical_url(u, public_origin) for u in item.related_urls if u] )
     item.related_urls = [u for u in item.related_urls if u != item.url]

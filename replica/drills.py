@@ -149,6 +149,12 @@ def interrupt(crawl: Crawl, how: signal.Signals, timeout: float = 120) -> int:
     return crawl.proc.wait(timeout=timeout)
 
 
+_CLIENTS: dict[str, Database] = {}
+
+
 def database(uri: str, name: str) -> Database:
-    client, db = connect(uri, name)
-    return db
+    """The database on that server, through one client per server for the whole drill."""
+    key = f"{uri}/{name}"
+    if key not in _CLIENTS:
+        _CLIENTS[key] = connect(uri, name)[1]
+    return _CLIENTS[key]
