@@ -1,4 +1,4 @@
-"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server)."""
+"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server, replay-spill)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -84,6 +85,42 @@ def _date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _replay_spill(args: argparse.Namespace) -> int:
+    """Write what crawls spilled while MongoDB was away, oldest first (a crawl also does it when it starts)."""
+    import pipelines.deduplicate
+    import pipelines.store  # noqa: F401 - they register the write jobs they own
+    from crawler.durable import replay_spills, spill_files
+    from crawler.mongo import MongoUnavailable, connect, start_embedded_server
+
+    spill_dir = args.data_dir / "spill"
+    files = spill_files(spill_dir, args.spider)
+    if not files:
+        print(f"nothing to replay: no spill files{' of ' + args.spider if args.spider else ''} in {spill_dir}")
+        return 0
+    uri, server = os.environ.get("MONGO_URI"), None
+    try:
+        if not uri:  # the MongoDB a crawl without MONGO_URI uses: the embedded one in the data folder
+            server = start_embedded_server(args.data_dir.resolve() / "mongo")
+            uri = server.uri
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
+    except MongoUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        report = replay_spills(db, spill_dir, args.spider)
+    except PyMongoError as error:
+        print(f"MongoDB failed during the replay ({type(error).__name__}); run it again: it resumes where it stopped",
+              file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+        if server is not None:
+            server.stop()
+    print(f"replayed {report.files} spill files: {report.jobs} writes, {report.records} records"
+          + (f"; {report.refused} refused by MongoDB, kept in {spill_dir / 'refused'}" if report.refused else ""))
+    return 1 if report.refused else 0
+
+
 def _mongo_server(args: argparse.Namespace) -> int:
     from crawler.mongo import MongoUnavailable, start_embedded_server
 
@@ -139,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     mongo.add_argument("--host", default="127.0.0.1")
     mongo.add_argument("--port", type=int, default=27017)
     mongo.set_defaults(run=_mongo_server)
+
+    replay = commands.add_parser("replay-spill", help="write what crawls spilled to files while MongoDB was away")
+    replay.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),
+                        help="the crawls' PORTAL_DATA_DIR (default ./data): spill files are in its spill/ folder")
+    replay.add_argument("--spider", choices=["thanhphohaiphong", "congan_haiphong"], help="only this spider's spills")
+    replay.set_defaults(run=_replay_spill)
 
     args = parser.parse_args(argv)
     return args.run(args)

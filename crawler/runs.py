@@ -1,9 +1,10 @@
 """One `crawl_runs` document per run: who ran, when, with what arguments, how it ended, what came of it.
 
-A run is `running` from its start (with a heartbeat), then `finished`, `shutdown` (stopped by
-a signal), or `failed` (with the reason) when it closes. A run that never closed (killed, the
-machine lost) is marked `interrupted` by the next run of its spider, once its heartbeat is
-stale. The run's exit status says the same (see `EXIT_CODES`), and `scrapy crawl` returns it.
+A run is `running` from its start (with its host, pid and a heartbeat), then `finished`,
+`shutdown` (stopped by a signal), or `failed` (with the reason) when it closes. A run that
+never closed (killed, the machine lost) is marked `interrupted` by the next run of its spider
+(runs of one spider never overlap: scheduling refuses; a run by hand that is in fact alive
+overwrites the mark when it closes). The exit status of `scrapy crawl` says the same.
 
 When the run opens, what earlier runs of the spider spilled is replayed first, before the
 spider reads what is known.
@@ -14,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +108,11 @@ class CrawlRunRecorder:
             log.warning("replayed %d spill files of earlier runs: %d writes", replayed.files, replayed.records)
             self.crawler.stats.set_value("mongo/replayed", replayed.records)
         now = utc_now()
-        stale = now - timedelta(seconds=3 * self.heartbeat_seconds)
         job_id = job_id_of(spider)
         self.run_id = f"{spider.name}:{job_id}"
         args = getattr(spider, "args", None)
         await handle.writer.submit(updates_job([
-            update("crawl_runs", {"spider": spider.name, "state": "running", "heartbeat_at": {"$lt": stale}},
+            update("crawl_runs", {"spider": spider.name, "state": "running"},
                    {"$set": {"state": "interrupted", "state_reason": "the run stopped without closing (killed?)"}}),
             update("crawl_runs", {"spider": spider.name, "state": {"$exists": False}, "finish_reason": None},
                    {"$set": {"state": "interrupted", "state_reason": "the run stopped without closing (killed?)"}}),
@@ -122,6 +122,8 @@ class CrawlRunRecorder:
                 "version": settings.get("PORTAL_VERSION"),
                 "profile": settings.get("PORTAL_PROFILE"),
                 "arguments": vars(args) if args is not None else {},
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
                 "started_at": now,
                 "heartbeat_at": now,
                 "finished_at": None,

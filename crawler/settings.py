@@ -40,7 +40,7 @@ MONGO_MAX_PENDING_JOBS = 20
 # An outage shorter than this is ridden through with no loss; a longer one spills the pending
 # writes to PORTAL_DATA_DIR/spill/, closes the crawl (exit status 3), and the next run replays them.
 MONGO_OUTAGE_BUDGET = float(os.environ.get("MONGO_OUTAGE_BUDGET", "300"))
-PORTAL_HEARTBEAT_SECONDS = 30.0  # a running run says so this often; three missed beats and the next run calls it interrupted
+PORTAL_HEARTBEAT_SECONDS = 30.0  # how often a running run says it is alive (crawl_runs.heartbeat_at)
 COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` that exits with how the run ended
 
 VALIDATE_MIN_BODY_CHARS = 200

@@ -69,15 +69,19 @@ class MongoProcess:
 
     def start(self, timeout: float = 60) -> MongoProcess:
         cmd = [sys.executable, "-m", "crawler", "mongo-server", "--data-dir", str(self.data_dir), "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        log_path = self.data_dir.parent / f"mongo-{self.port}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        start = log_path.stat().st_size if log_path.exists() else 0
+        with log_path.open("a", encoding="utf-8") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if "serving" in line:
+            if "serving" in log_path.read_text(encoding="utf-8", errors="replace")[start:]:
                 return self
-            if not line and self.proc.poll() is not None:
+            if self.proc.poll() is not None:
                 break
-        raise RuntimeError(f"the MongoDB server did not start on port {self.port}")
+            time.sleep(0.05)
+        raise RuntimeError(f"the MongoDB server did not start on port {self.port}: see {log_path}")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -85,6 +89,7 @@ class MongoProcess:
             self.proc.wait()
 
     def stop(self) -> None:
+        forget(self.uri)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -153,8 +158,14 @@ _CLIENTS: dict[str, Database] = {}
 
 
 def database(uri: str, name: str) -> Database:
-    """The database on that server, through one client per server for the whole drill."""
+    """The database on that server, through one client per server and database for the whole drill."""
     key = f"{uri}/{name}"
     if key not in _CLIENTS:
         _CLIENTS[key] = connect(uri, name)[1]
     return _CLIENTS[key]
+
+
+def forget(uri: str) -> None:
+    """Close the drill's clients of a server that goes away for good."""
+    for key in [k for k in _CLIENTS if k.startswith(uri)]:
+        _CLIENTS.pop(key).client.close()

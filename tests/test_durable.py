@@ -1,0 +1,129 @@
+"""The durable write path against a real MongoDB server that is killed and brought back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crawler.durable import DurableWriter, WriteJob, replay_spills, spill_files, update, updates_job
+from replica.drills import MongoProcess, database
+
+
+@pytest.fixture
+def mongo(tmp_path: Path):
+    server = MongoProcess(tmp_path / "mongo").start()
+    yield server
+    server.stop()
+
+
+def numbered(n: int, collection: str = "things") -> WriteJob:
+    return updates_job([update(collection, {"_id": n}, {"$set": {"n": n}, "$push": {"order": n}}, upsert=True),
+                        update("log", {"_id": "order"}, {"$push": {"seen": n}}, upsert=True)])
+
+
+def writer_for(mongo: MongoProcess, tmp_path: Path, budget: float, max_pending: int = 4) -> tuple[DurableWriter, Counter, list]:
+    counts: Counter = Counter()
+    gave_up: list[str] = []
+    writer = DurableWriter(database(mongo.uri, "durable"), tmp_path / "spill", "thanhphohaiphong", outage_budget=budget,
+                           max_pending=max_pending, on_counts=counts.update, on_spilling=gave_up.append)
+    return writer, counts, gave_up
+
+
+def test_jobs_are_written_in_the_order_they_were_submitted(mongo, tmp_path):
+    writer, _, _ = writer_for(mongo, tmp_path, budget=30)
+
+    async def submit_all() -> None:
+        for n in range(30):
+            await writer.submit(numbered(n))
+        await writer.drain()
+
+    asyncio.run(submit_all())
+    writer.close()
+    db = database(mongo.uri, "durable")
+    assert db.log.find_one({"_id": "order"})["seen"] == list(range(30))
+
+
+def test_an_outage_within_the_budget_loses_nothing_and_never_blocks_the_event_loop(mongo, tmp_path):
+    writer, counts, gave_up = writer_for(mongo, tmp_path, budget=60, max_pending=2)
+    ticks = 0
+
+    async def crawl_while_mongodb_is_away() -> float:
+        nonlocal ticks
+        mongo.kill()
+        started = time.monotonic()
+        restart = asyncio.get_running_loop().run_in_executor(None, lambda: (time.sleep(4), mongo.start()))
+
+        async def ticking() -> None:
+            nonlocal ticks
+            while not restart.done():
+                ticks += 1
+                await asyncio.sleep(0.05)
+
+        ticker = asyncio.ensure_future(ticking())
+        for n in range(10):
+            await writer.submit(numbered(n))  # waits for a place once two jobs wait: back-pressure
+        waited = time.monotonic() - started
+        await writer.drain()
+        await restart
+        await ticker
+        return waited
+
+    waited = asyncio.run(crawl_while_mongodb_is_away())
+    writer.close()
+    db = database(mongo.uri, "durable")
+    assert db.things.count_documents({}) == 10 and db.log.find_one({"_id": "order"})["seen"] == list(range(10))
+    assert counts["mongo/outages_ridden"] == 1 and not gave_up and not spill_files(tmp_path / "spill")
+    assert waited >= 3  # the submitter was held back while MongoDB was away…
+    assert ticks >= 40  # …while the event loop went on (downloads would have)
+
+
+def test_a_longer_outage_spills_every_later_write_in_order_and_a_replay_writes_them_once(mongo, tmp_path):
+    writer, counts, gave_up = writer_for(mongo, tmp_path, budget=1.5)
+
+    async def write_through_an_outage() -> None:
+        await writer.submit(numbered(0))
+        await writer.drain()
+        mongo.kill()
+        for n in range(1, 6):
+            await writer.submit(numbered(n))
+        await writer.drain()
+
+    asyncio.run(write_through_an_outage())
+    writer.close()
+    assert gave_up and counts["mongo/spilled_jobs"] == 5 and counts["mongo/spilled"] == 10
+    [spilled] = spill_files(tmp_path / "spill", "thanhphohaiphong")
+    assert len(spilled.read_text(encoding="utf-8").splitlines()) == 5
+    mongo.start()
+    db = database(mongo.uri, "durable")
+    # A replay cut off after two lines resumes at the third, so nothing is written twice.
+    spilled.with_suffix(".done").write_text("2")
+    for n in (1, 2):
+        db.things.update_one({"_id": n}, {"$set": {"n": n}, "$push": {"order": n}}, upsert=True)
+        db.log.update_one({"_id": "order"}, {"$push": {"seen": n}})
+    report = replay_spills(db, tmp_path / "spill", "thanhphohaiphong")
+    assert (report.files, report.jobs, report.refused) == (1, 3, 0)
+    assert db.log.find_one({"_id": "order"})["seen"] == list(range(6))
+    assert spill_files(tmp_path / "spill") == [] and (tmp_path / "spill" / "replayed" / spilled.name).exists()
+    assert replay_spills(db, tmp_path / "spill").files == 0
+
+
+def test_a_write_mongodb_refuses_for_good_is_spilled_at_once_and_set_aside_by_the_replay(mongo, tmp_path):
+    writer, counts, gave_up = writer_for(mongo, tmp_path, budget=60)
+    bad = updates_job([update("things", {"_id": 1}, {"$set": {"n": 1}, "$inc": {"n": 1}}, upsert=True)])  # conflicting operators
+
+    async def write() -> None:
+        await writer.submit(bad)
+        await writer.submit(numbered(2))
+        await writer.drain()
+
+    asyncio.run(write())
+    writer.close()
+    db = database(mongo.uri, "durable")
+    assert counts["mongo/spilled_jobs"] == 1 and not gave_up and db.things.count_documents({"_id": 2}) == 1
+    report = replay_spills(db, tmp_path / "spill")
+    assert report.refused == 1 and len(list((tmp_path / "spill" / "refused").glob("*.jsonl"))) == 1
+    assert spill_files(tmp_path / "spill") == []  # it no longer stands in every later run's way
