@@ -1,4 +1,4 @@
-"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server, replay-spill)."""
+"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server, replay-spill, health)."""
 
 from __future__ import annotations
 
@@ -85,40 +85,71 @@ def _date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@contextlib.contextmanager
+def _crawl_database(data_dir: Path, timeout_ms: int = 5000) -> Iterator[Database]:
+    """The MongoDB a crawl would use: MONGO_URI, else the embedded one in the data folder (raises MongoUnavailable)."""
+    from crawler.mongo import connect, start_embedded_server
+
+    uri, server = os.environ.get("MONGO_URI"), None
+    if not uri:
+        server = start_embedded_server(data_dir.resolve() / "mongo")
+        uri = server.uri
+    try:
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"), timeout_ms=timeout_ms)
+        try:
+            yield db
+        finally:
+            client.close()
+    finally:
+        if server is not None:
+            server.stop()
+
+
 def _replay_spill(args: argparse.Namespace) -> int:
     """Write what crawls spilled while MongoDB was away, oldest first (a crawl also does it when it starts)."""
     import pipelines.deduplicate
     import pipelines.store  # noqa: F401 - they register the write jobs they own
     from crawler.durable import replay_spills, spill_files
-    from crawler.mongo import MongoUnavailable, connect, start_embedded_server
+    from crawler.mongo import MongoUnavailable
 
     spill_dir = args.data_dir / "spill"
     files = spill_files(spill_dir, args.spider)
     if not files:
         print(f"nothing to replay: no spill files{' of ' + args.spider if args.spider else ''} in {spill_dir}")
         return 0
-    uri, server = os.environ.get("MONGO_URI"), None
     try:
-        if not uri:  # the MongoDB a crawl without MONGO_URI uses: the embedded one in the data folder
-            server = start_embedded_server(args.data_dir.resolve() / "mongo")
-            uri = server.uri
-        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
+        with _crawl_database(args.data_dir) as db:
+            report = replay_spills(db, spill_dir, args.spider)
     except MongoUnavailable as error:
         print(error, file=sys.stderr)
         return 1
-    try:
-        report = replay_spills(db, spill_dir, args.spider)
     except PyMongoError as error:
         print(f"MongoDB failed during the replay ({type(error).__name__}); run it again: it resumes where it stopped",
               file=sys.stderr)
         return 1
-    finally:
-        client.close()
-        if server is not None:
-            server.stop()
     print(f"replayed {report.files} spill files: {report.jobs} writes, {report.records} records"
           + (f"; {report.refused} refused by MongoDB, kept in {spill_dir / 'refused'}" if report.refused else ""))
     return 1 if report.refused else 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    import json
+
+    from crawler.dates import utc_now
+    from crawler.health import OK, PROBLEM, UNREADABLE, spider_health
+    from crawler.mongo import MongoUnavailable
+
+    try:
+        with _crawl_database(args.data_dir, timeout_ms=args.timeout * 1000) as db:
+            report = [spider_health(db, spider, utc_now(), args.max_age) for spider in args.spider]
+    except (MongoUnavailable, PyMongoError) as error:
+        print(f"UNKNOWN cannot read crawl_runs: {str(error).splitlines()[0][:200]}", file=sys.stderr)
+        return UNREADABLE
+    if args.json:
+        print(json.dumps([h.as_json() for h in report], ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(h.line() for h in report))
+    return OK if all(h.ok for h in report) else PROBLEM
 
 
 def _mongo_server(args: argparse.Namespace) -> int:
@@ -177,6 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     mongo.add_argument("--port", type=int, default=27017)
     mongo.set_defaults(run=_mongo_server)
 
+    health = commands.add_parser("health", help="each spider's last run and monitors; exit 0 all well, 1 a problem, 2 no MongoDB")
+    health.add_argument("--json", action="store_true", help="one JSON document, for machines")
+    health.add_argument("--max-age", type=float, default=float(os.environ.get("PORTAL_HEALTH_MAX_AGE_HOURS", "36")),
+                        help="hours the last successful run may be old (default 36)")
+    health.add_argument("--timeout", type=int, default=5, help="seconds to wait for MongoDB (default 5)")
+    health.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),
+                        help="without MONGO_URI: the data folder whose embedded MongoDB to read (default ./data, as make demo)")
+    health.add_argument("--spider", action="append", choices=["thanhphohaiphong", "congan_haiphong"], help="repeat; default both")
+    health.set_defaults(run=_health)
+
     replay = commands.add_parser("replay-spill", help="write what crawls spilled to files while MongoDB was away")
     replay.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),
                         help="the crawls' PORTAL_DATA_DIR (default ./data): spill files are in its spill/ folder")
@@ -184,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     replay.set_defaults(run=_replay_spill)
 
     args = parser.parse_args(argv)
+    if args.command == "health" and not args.spider:
+        args.spider = ["thanhphohaiphong", "congan_haiphong"]
     return args.run(args)
 
 

@@ -67,9 +67,14 @@ def build_report(db: Database) -> str:
     for doc in db.rejects.find({}, {"reasons": 1, "site": 1}):
         for reason in doc["reasons"]:
             reasons[(doc["site"], reason.split(":", 1)[0])] += 1
-    runs = [[r["spider"], r.get("job_id"), f"{r['started_at']:%Y-%m-%d %H:%M}", r.get("finish_reason"),
-             *(r.get("counts", {}).get(k, "") for k in ("requests", "articles_new", "articles_changed", "articles_removed"))]
-            for r in db.crawl_runs.find().sort("started_at", -1).limit(20)]
+    last_runs = list(db.crawl_runs.find().sort("started_at", -1).limit(20))
+    runs = [[r["spider"], r.get("job_id"), f"{r['started_at']:%Y-%m-%d %H:%M}", r.get("kind", ""), r.get("state", r.get("finish_reason")),
+             *(r.get("counts", {}).get(k, "") for k in ("requests", "articles_new", "articles_changed", "articles_removed")),
+             _monitor_summary(r)]
+            for r in last_runs]
+    monitor_failures = [[r["spider"], f"{r['started_at']:%Y-%m-%d %H:%M}", f["monitor"], f["message"]]
+                        for r in db.crawl_runs.find({"monitors.failed.0": {"$exists": True}}).sort("started_at", -1).limit(50)
+                        for f in r["monitors"]["failed"]]
     legend = " ".join(f'<span style="color:{c}">■ {s}</span>' for s, c in COLOURS.items())
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>Hải Phòng portals: what the crawler holds</title>
@@ -89,8 +94,18 @@ td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}} sv
 <h2>Rejects by reason</h2>
 {_table(["portal", "reason", "records"], [[s, r, n] for (s, r), n in sorted(reasons.items())])}
 <h2>Last runs</h2>
-{_table(["spider", "job", "started (UTC)", "finish", "requests", "new", "changed", "removed"], runs)}
+{_table(["spider", "job", "started (UTC)", "kind", "state", "requests", "new", "changed", "removed", "monitors"], runs)}
+<h2>Monitor failures, newest first ({len(monitor_failures)})</h2>
+{_table(["spider", "run started (UTC)", "monitor", "why"], monitor_failures)}
 </body></html>"""
+
+
+def _monitor_summary(run: dict) -> str:
+    monitors = run.get("monitors")
+    if not monitors:
+        return "–"
+    failed = len(monitors.get("failed", []))
+    return f"{len(monitors.get('passed', []))} passed" + (f", {failed} FAILED" if failed else "")
 
 
 def write_report(db: Database, path: Path) -> Path:

@@ -17,16 +17,22 @@ import logging
 import os
 import socket
 import uuid
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from twisted.internet import task
 
 from crawler.dates import utc_now
 from crawler.durable import replay_spills, update, updates_job
 from crawler.mongo import shared_mongo
+from crawler.monitors import PortalMonitorSuite, fill_rates, results_of
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +90,33 @@ def run_outcome(reason: str, stats: dict[str, Any]) -> tuple[str, str | None, in
 
 
 class CrawlRunRecorder:
-    def __init__(self, crawler: Crawler, heartbeat_seconds: float) -> None:
+    def __init__(self, crawler: Crawler, heartbeat_seconds: float, monitors: bool) -> None:
         self.crawler = crawler
         self.heartbeat_seconds = heartbeat_seconds
+        self.monitors = monitors
         self.run_id: str | None = None
+        self.started_at: datetime | None = None
+        self.portal_now: datetime | None = None  # the portal's clock, from its answers' Date headers
         self.heartbeat: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
-        return cls(crawler, crawler.settings.getfloat("PORTAL_HEARTBEAT_SECONDS"))
+        settings = crawler.settings
+        return cls(crawler, settings.getfloat("PORTAL_HEARTBEAT_SECONDS"), settings.getbool("PORTAL_MONITORS_ENABLED"))
+
+    def response_received(self, response: Any, request: Any, spider: Spider) -> None:
+        date = response.headers.get("Date")
+        if date:
+            try:
+                moment = parsedate_to_datetime(date.decode("latin-1"))
+            except (TypeError, ValueError):
+                return
+            if moment.tzinfo is not None and (self.portal_now is None or moment > self.portal_now):
+                self.portal_now = moment
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
         self.crawler.stats.inc_value("items/errors")
@@ -107,7 +128,7 @@ class CrawlRunRecorder:
         if replayed.files:
             log.warning("replayed %d spill files of earlier runs: %d writes", replayed.files, replayed.records)
             self.crawler.stats.set_value("mongo/replayed", replayed.records)
-        now = utc_now()
+        now = self.started_at = utc_now()
         job_id = job_id_of(spider)
         self.run_id = f"{spider.name}:{job_id}"
         args = getattr(spider, "args", None)
@@ -154,13 +175,24 @@ class CrawlRunRecorder:
             walks = getattr(spider, "walk_updates", None)
             if walks is not None:
                 ops += walks(clean=state == "finished")  # a walk counts as done only when its run is
-            counts = {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()}
-            ops.append(update("crawl_runs", {"_id": self.run_id}, {"$set": {
+            items, rates = fill_rates(stats)
+            run = {
+                "_id": self.run_id, "spider": spider.name, "started_at": self.started_at,
                 "finished_at": utc_now(), "finish_reason": reason, "state": state, "state_reason": why,
-                "exit_code": code, "counts": counts, "facts": getattr(spider, "run_facts", {}),
+                "exit_code": code, "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
+                "facts": getattr(spider, "run_facts", {}),
+                "kind": "incremental" if getattr(spider, "incremental", False) else "full",
+                "items": items, "fill_rates": rates,
                 "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items()
                                       if k.startswith("rejects/") and k not in ("rejects/total", "rejects/resolved")},
-            }}))
+            }
+            if self.monitors:
+                try:
+                    run["monitors"] = await asyncio.to_thread(self.run_monitors, handle.db, spider, run, stats)
+                except Exception as error:  # the run is recorded whatever the monitors do
+                    log.exception("the monitors could not run")
+                    run["monitors"] = {"error": repr(error), "failed": [{"monitor": "monitors", "message": repr(error)}]}
+            ops.append(update("crawl_runs", {"_id": self.run_id}, {"$set": {k: v for k, v in run.items() if k != "_id"}}))
             await handle.writer.submit(updates_job(ops))
             await handle.writer.drain()
             stats = self.crawler.stats.get_stats()
@@ -171,3 +203,18 @@ class CrawlRunRecorder:
                                                                f", {why}" if why else "", code)
         finally:
             shared_mongo.release(self.crawler)
+
+    def run_monitors(self, db: Database, spider: Spider, run: dict, stats: dict[str, Any]) -> dict:
+        """The monitor suite over this run and the portal's recent history; its failures are sent as alerts."""
+        try:
+            history = list(db.crawl_runs.find({"spider": spider.name, "_id": {"$ne": self.run_id}, "finished_at": {"$ne": None}})
+                           .sort("started_at", -1).limit(20))
+            recent = [d["published_at"] for d in db.articles.find({"site": spider.name, "published_at": {"$ne": None}},
+                                                                  {"published_at": 1}).sort("published_at", -1).limit(60)]
+        except PyMongoError as error:  # MongoDB is away (the run spilled): judge the run on its own
+            log.warning("monitors run without history: MongoDB did not answer (%s)", type(error).__name__)
+            history, recent = [], []
+        suite = PortalMonitorSuite(crawler=self.crawler)
+        result = SpiderMonitorRunner(spider=spider).run(suite, stats=stats, crawler=self.crawler, spider=spider, run=run,
+                                                        history=history, recent_dates=recent, portal_now=self.portal_now or utc_now())
+        return results_of(result)

@@ -81,7 +81,29 @@ ITEM_PIPELINES = {
     "pipelines.deduplicate.DeduplicateArticlePipeline": 300,
     "pipelines.store.StoreInMongoPipeline": 400,
 }
-EXTENSIONS = {"crawler.runs.CrawlRunRecorder": 500}
+EXTENSIONS = {
+    "crawler.runs.CrawlRunRecorder": 500,
+    # Spidermon counts how often each field of the stored articles is filled (the fill-rate monitor reads it).
+    "spidermon.contrib.scrapy.extensions.Spidermon": 510,
+}
+
+# Monitoring (crawler/monitors.py): Spidermon monitors run when a run closes, in every profile;
+# their results go into crawl_runs.monitors, failures to the log, e-mail and a webhook (crawler/alerts.py).
+PORTAL_MONITORS_ENABLED = os.environ.get("PORTAL_MONITORS_ENABLED", "1") == "1"
+SPIDERMON_ENABLED = True
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # an empty field is not a filled one
+SPIDERMON_DICT_FIELDS_COVERAGE_LEVELS = {"qr": 1}
+MONITOR_HISTORY_RUNS = 5  # earlier runs of the same kind a run is compared with
+MONITOR_VOLUME_MIN_RATIO = 0.5  # a run storing less than half the usual (median) fails...
+MONITOR_VOLUME_MIN_BASELINE = 10  # ...once the usual is at least this many articles
+MONITOR_FILL_DROP = 0.25  # a field filled 25 points less often than in the last good runs fails
+MONITOR_FILL_MIN_ITEMS = 20  # fill rates are judged on runs that stored at least this many articles
+MONITOR_REJECT_RATE_MAX = 0.10
+MONITOR_FETCH_FAILURE_RATE_MAX = 0.05
+MONITOR_PUSHBACK_RATE_MAX = 0.10  # share of 403 and 429 answers
+MONITOR_STALE_FACTOR = 3.0  # no new article for 3 times the portal's usual gap (90th percentile) fails...
+MONITOR_STALE_MIN_HOURS = 72.0  # ...and never under three days
 
 # The browser, for the pages that need one (the police portal's check and listings).
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
@@ -94,6 +116,10 @@ PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.skip_heavy_resources"
+
+# Read a portal's pages with one named parser layout instead of choosing by the page, e.g.
+# -s 'PORTAL_PARSER_PIN={"thanhphohaiphong": "2019"}' (how a crawl fared before a layout was added).
+PORTAL_PARSER_PIN: dict[str, str] = {}
 
 LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
 

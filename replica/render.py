@@ -6,6 +6,7 @@ import html
 import io
 import math
 import random
+import re
 import unicodedata
 from datetime import UTC
 from email.utils import format_datetime
@@ -189,6 +190,21 @@ def city_article(article: Article) -> str:
 </div>
 </body>
 </html>"""
+
+
+_TRAILER_BYLINE = re.compile(r'\n?<p style="text-align: right;"><strong>([^<]+)</strong></p>')
+
+
+def city_article_2027(page: str) -> str:
+    """A city article page in the portal's 2027 theme (ReplicaOptions.drift_from_day): the byline
+    moves from the end of the body into the header, the QR widget is renamed."""
+    byline = _TRAILER_BYLINE.search(page)
+    if byline:
+        page = page.replace(byline.group(0), "", 1)
+        page = page.replace('<div class="entry-meta">', '<div class="entry-meta">\n      <span class="byline">Tác giả: '
+                            f'<span class="author vcard">{byline.group(1)}</span></span>', 1)
+    return (page.replace('<div class="qr-code">', '<div class="hp-qr">').replace('class="qr-code-img"', 'class="hp-qr__image"')
+            .replace('class="qr-code-caption"', 'class="hp-qr__caption"'))
 
 
 def _hostile(article: Article) -> str:

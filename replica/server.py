@@ -41,6 +41,10 @@ class ReplicaOptions:
     hpcc_budget: int = 300  # requests one browser-check cookie is good for
     listing_ids: bool = True  # False: a theme whose city listings carry no post id (only the URL names the post)
     hostile: bool = False  # one city article with injected scripts, frames, a pixel; a listing link to another host
+    # From this replica day (0: as built; each advance_day adds one) until the other, the city portal
+    # serves its 2027 theme (see render.city_article_2027): a markup change for the monitors to notice.
+    drift_from_day: int | None = None
+    drift_until_day: int | None = None
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Replica:
             POLICE: _Server((host, police_port), _handler(self, POLICE)),
         }
         self._threads: list[threading.Thread] = []
+        self.day = 0
         self.offsite = _OffsiteHost(host="127.0.0.2") if self.options.hostile else None
         if self.offsite is not None:
             self.hostile_article().hostile_host = self.offsite.base_url
@@ -136,8 +141,15 @@ class Replica:
         """Move both portals on by a day; returns what changed (new, changed, moved, removed keys)."""
         with self.state.lock:
             day = self.corpus.advance_day()
+            self.day += 1
             self._index()
         return day
+
+    @property
+    def drifted(self) -> bool:
+        """Whether the city portal serves its 2027 theme today."""
+        start, end = self.options.drift_from_day, self.options.drift_until_day
+        return start is not None and start <= self.day and (end is None or self.day < end)
 
     # Faults -------------------------------------------------------------------------------
 
@@ -203,6 +215,10 @@ def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
             log.debug("%s %s", site, format % args)
+
+        def date_time_string(self, timestamp: float | None = None) -> str:  # the stdlib's name: the Date header
+            # The portal's own clock: the replica's day, not this machine's.
+            return format_datetime(replica.corpus.today.astimezone(UTC), usegmt=True)
 
         def do_GET(self) -> None:  # the stdlib's name
             with replica.state.lock:
@@ -325,7 +341,8 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
     elif path.startswith("/wp-content/uploads/"):
         answer = Answer(body=render.placeholder_image(), content_type="image/jpeg")
     elif (match := _CITY_ARTICLE.match(path)) and (article := replica.city_by_slug.get(match.group(1))):
-        answer = _article_answer(article, render.city_article)
+        page_of = (lambda a: render.city_article_2027(render.city_article(a))) if replica.drifted else render.city_article
+        answer = _article_answer(article, page_of)
     return _with_faults(replica, CITY, request.path, answer)
 
 

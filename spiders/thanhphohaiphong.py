@@ -185,7 +185,9 @@ class ThanhphohaiphongSpider(PortalSpider):
         if unchanged := self.unchanged(response):
             yield unchanged
             return
-        item = self.finish_item(parser.parse_article(response, self.origin), response, listing_url, seen_url)
+        layout = parser.layout_of(response, self.crawler.settings.getdict("PORTAL_PARSER_PIN").get(self.name))
+        self.crawler.stats.inc_value(f"parser/layout/{layout.name}")
+        item = self.finish_item(parser.parse_article(response, self.origin, layout), response, listing_url, seen_url)
         if not self.fanpage_requested and (fanpage := parser.parse_fanpage_qr(response, self.origin)):
             self.fanpage_requested = True
             yield Request(self.origin.fetch_url(fanpage["image_url"]), callback=self.parse_fanpage_qr,

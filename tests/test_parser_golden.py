@@ -8,8 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from crawler.urls import PortalOrigin
 from replica.render import qr_png
-from tests.parsing import as_json, parse_page
+from spiders.parsers import thanhphohaiphong
+from tests.parsing import as_json, parse_page, response_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.json"))
@@ -33,8 +35,20 @@ def test_saved_page_gives_the_golden_record(name):
     assert extracted == expected
 
 
-def test_there_is_a_golden_case_for_each_seed():
-    assert CASES == ["congan_haiphong-152731", "thanhphohaiphong-24168"]
+def test_there_is_a_golden_case_for_each_seed_and_each_layout():
+    assert CASES == ["congan_haiphong-152731", "thanhphohaiphong-24168", "thanhphohaiphong-24168-layout2027"]
+    assert [layout.name for layout in thanhphohaiphong.LAYOUTS] == ["2019", "2027"]
+
+
+def test_a_page_in_the_2027_layout_is_read_with_it_and_the_2019_layout_misses_its_byline_and_qr():
+    expected, page = load_case("thanhphohaiphong-24168-layout2027")
+    response = response_for(expected["url"], page)
+    assert thanhphohaiphong.layout_of(response).name == "2027"
+    assert thanhphohaiphong.layout_of(response_for(expected["url"], load_case("thanhphohaiphong-24168")[1])).name == "2019"
+    origin = PortalOrigin(thanhphohaiphong.PUBLIC_ORIGIN, thanhphohaiphong.PUBLIC_ORIGIN)
+    old = thanhphohaiphong.parse_article(response, origin, thanhphohaiphong.layout_of(response, pinned="2019"))
+    assert old.author is None and old.qr is None  # what the fill-rate monitor sees before the layout is added
+    assert old.body_text == expected["body_text"]  # nothing is rejected: only the monitors can tell
 
 
 def test_police_article_leaves_out_the_portal_furniture():

@@ -78,6 +78,7 @@ class BrowserCheckMiddleware:
         self.crawler.stats.inc_value("browser_check/turned_away")
         attempts = request.meta.get(BROWSER_ATTEMPTS, 0) + 1
         if attempts > self.max_attempts:
+            self.crawler.stats.inc_value("browser_check/failed")
             raise IgnoreRequest(f"browser check not passed after {self.max_attempts} tries: {request.url}")
         held = self.cookies.get(self.cookie_name)
         if held is None or cookie_sent(request, self.cookie_name) == held:
@@ -87,6 +88,7 @@ class BrowserCheckMiddleware:
                 log.warning("browser check: Chromium could not pass it (%s)", error)
                 retry = get_retry_request(request, spider=spider, reason="browser_check_failed")
                 if retry is None:
+                    self.crawler.stats.inc_value("browser_check/failed")
                     raise IgnoreRequest(f"browser check failed for {request.url}: {error}") from error
                 return retry
         return request.replace(dont_filter=True, meta={**request.meta, BROWSER_ATTEMPTS: attempts})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, date
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -28,6 +29,43 @@ CATEGORIES = {
     "van-hoa-xa-hoi": "Văn hóa - Xã hội",
     "an-ninh-quoc-phong": "An ninh - Quốc phòng",
 }
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One version of the article page's markup (Fundus-style): where its byline and QR code are.
+
+    A page is read with the newest layout whose `marker` it carries, else the oldest. When the
+    portal changes its markup, add a layout here with the date it appeared, and golden files
+    for it; keep the old one for the pages (and archives) that still use it.
+    """
+
+    name: str
+    since: date
+    qr_image: str
+    qr_caption: str
+    byline: str | None = None  # where the author is named; None: the closing line of the body
+    marker: str | None = None  # what only pages of this layout carry
+
+    def matches(self, response: TextResponse) -> bool:
+        return self.marker is None or bool(response.css(self.marker))
+
+
+LAYOUTS = (
+    Layout("2019", since=date(2019, 1, 1), qr_image="img.qr-code-img", qr_caption=".qr-code-caption"),
+    # The 2027 theme: the byline moves into the header, the QR widget is renamed.
+    Layout("2027", since=date(2027, 1, 1), qr_image="img.hp-qr__image", qr_caption=".hp-qr__caption",
+           byline=".entry-meta .byline .author", marker=".hp-qr, .entry-meta .byline"),
+)
+
+
+def layout_of(response: TextResponse, pinned: str | None = None) -> Layout:
+    """The layout to read a page with: the one pinned by name, else the newest the page matches."""
+    if pinned:
+        return next(layout for layout in LAYOUTS if layout.name == pinned)
+    return next((layout for layout in reversed(LAYOUTS) if layout.matches(response)), LAYOUTS[0])
+
+
 _POST_ID = re.compile(r"(?:[?&]p=|post-|postid-)(\d+)")
 _CATEGORY_SLUG = re.compile(r"/category/([^/?#]+)")
 
@@ -85,8 +123,9 @@ def _categories(selector: Selector) -> list[dict[str, str]]:
     return categories
 
 
-def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
+def parse_article(response: TextResponse, origin: PortalOrigin, layout: Layout | None = None) -> ArticleItem:
     """An article page, every field of the record contract that the page itself holds."""
+    layout = layout or layout_of(response)
     base = response.url
     canonical = response.css('link[rel="canonical"]::attr(href)').get() or meta_content(response, "og:url") or base
     content = response.css(".entry-content")
@@ -106,12 +145,12 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
     trailer = split_trailer(clean_paragraphs(paragraphs))
     images, offsite_images = split_offsite(images, origin)
     published = response.css("time.entry-date.published")
-    qr_img = response.css("img.qr-code-img")
+    qr_img = response.css(layout.qr_image)
     qr = None
     if qr_img:
         qr = {
             "image_url": origin.public_url(qr_img.attrib.get("src", ""), base),
-            "caption": first_text(response, ".qr-code-caption") or qr_img.attrib.get("alt") or None,
+            "caption": first_text(response, layout.qr_caption) or qr_img.attrib.get("alt") or None,
             "payload": None,
             "matches_url": None,
         }
@@ -129,7 +168,7 @@ def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
         ),
         date_text=text_of(published) or None,
         categories=_categories(response),
-        author=trailer.author,
+        author=(first_text(response, layout.byline) or None) if layout.byline else trailer.author,
         source=trailer.source,
         body_text=join_paragraphs(trailer.paragraphs),
         body_html=sanitize_html(content.get() or "", base, lambda u: origin.public_url(u)),
