@@ -90,7 +90,9 @@ def test_a_markup_change_is_caught_alerted_cleared_and_read_by_a_new_layout(tmp_
 
             normal = crawl(PORTAL_PARSER_PIN=PINNED_2019)
             assert normal["monitors"]["failed"] == [] and normal["fill_rates"]["author"] > 0.4
-            assert health(mongo, db.name)[0] == 0
+            code, said = health(mongo, db.name)
+            assert code == 0, said
+            (tmp_path / "health-normal-day.txt").write_text(said, encoding="utf-8")
 
             replica.advance_day()  # day 1: the 2027 theme
             drifted = crawl(PORTAL_PARSER_PIN=PINNED_2019)
@@ -102,6 +104,7 @@ def test_a_markup_change_is_caught_alerted_cleared_and_read_by_a_new_layout(tmp_
             assert len(posts) == 1 and posts[0]["spider"] == CITY and "author" in posts[0]["fill_drops"]
             code, said = health(mongo, db.name)
             assert code == 1 and "PROBLEM" in said and "author" in said
+            (tmp_path / "health-drifted-day.txt").write_text(said, encoding="utf-8")
 
             replica.advance_day()  # day 2: the old theme again
             cleared = crawl(PORTAL_PARSER_PIN=PINNED_2019)
