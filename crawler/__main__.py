@@ -7,9 +7,10 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pymongo.database import Database
@@ -59,30 +60,90 @@ def _database(command: str) -> Iterator[Database]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from crawler.export import ExportFilters, export
+    from crawler.export import ExportError, ExportFilters, export
 
-    changed = args.changed_since if args.changed_since in (None, "last") else _date(args.changed_since)
-    filters = ExportFilters(site=args.site, since=_date(args.since), until=_date(args.until), category=args.category,
-                            changed_since=changed)
+    if args.since and args.until and args.since >= args.until:
+        return _usage_error(f"--since {args.since:%Y-%m-%d} is not before --until {args.until:%Y-%m-%d}: the range is empty")
+    category = _category_slug(args.category, args.site) if args.category else None
+    if isinstance(category, int):
+        return category
+    if (problem := _unwritable_folder(args.out)) is not None:
+        print(f"export: {problem}", file=sys.stderr)
+        return 1
+    filters = ExportFilters(site=args.site, since=args.since, until=args.until, category=category,
+                            changed_since=args.changed_since)
     with _database("export") as db:
-        result = export(db, args.out, args.format or ["parquet", "csv", "jsonl"], filters, target=args.target)
+        try:
+            result = export(db, args.out, args.format or ["parquet", "csv", "jsonl"], filters, target=args.target, name=args.name)
+        except ExportError as error:
+            return _usage_error(str(error))
+        except OSError as error:
+            print(f"export: could not write to {args.out} ({error.strerror or error}); nothing was left behind", file=sys.stderr)
+            return 1
+    if result.rows == 0:
+        print("export: no article matches these filters", file=sys.stderr)
     print(f"exported {result.rows} articles: " + ", ".join(str(p) for p in [*result.files, result.manifest]))
     return 0
+
+
+def _usage_error(message: str) -> int:
+    print(f"python -m crawler: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _unwritable_folder(folder: Path) -> str | None:
+    """Why files cannot be written in `folder` (created if need be), or None when they can."""
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} exists and is not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"cannot write in {folder}: {error.strerror or error}"
+    return None
+
+
+def _category_slug(wanted: str, site: str | None) -> str | int:
+    """The slug of a category given by slug or by name (either portal's), or exit status 2 with the choices."""
+    from spiders.parsers import congan_haiphong, thanhphohaiphong
+
+    known = {name: slug for parser in (thanhphohaiphong, congan_haiphong) if site in (None, parser.SITE)
+             for slug, name in parser.CATEGORIES.items()}
+    for name, slug in known.items():
+        if wanted.strip().casefold() in (slug.casefold(), name.casefold()):
+            return slug
+    choices = "; ".join(f"{slug} ({name})" for name, slug in known.items())
+    return _usage_error(f"unknown category {wanted!r}; known: {choices}")
 
 
 def _report(args: argparse.Namespace) -> int:
     from crawler.report import write_report
 
+    if args.out.is_dir():
+        return _usage_error(f"--out {args.out} is a folder: give the report's file name, e.g. {args.out / 'report.html'}")
+    if (problem := _unwritable_folder(args.out.parent)) is not None:
+        print(f"report: {problem}", file=sys.stderr)
+        return 1
     with _database("report") as db:
         print(f"report: {write_report(db, args.out)}")
     return 0
 
 
-def _date(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _vietnam_date(value: str) -> datetime:
+    """An ISO date or time: a date alone, or a time without offset, is Vietnam's (Asia/Ho_Chi_Minh)."""
+    from crawler.dates import PORTAL_TZ
+
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: write it as YYYY-MM-DD (a Vietnam date), "
+                                         "or YYYY-MM-DDTHH:MM+07:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=PORTAL_TZ)
+
+
+def _changed_since(value: str) -> datetime | str:
+    return "last" if value == "last" else _vietnam_date(value)
 
 
 @contextlib.contextmanager
@@ -191,11 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     exporter.add_argument("--out", type=Path, default=Path("exports"), help="folder for the files (default ./exports)")
     exporter.add_argument("--format", action="append", choices=["parquet", "csv", "jsonl"], help="repeat for several; default all")
     exporter.add_argument("--site", choices=["thanhphohaiphong", "congan_haiphong"])
-    exporter.add_argument("--since", help="published on or after (ISO date)")
-    exporter.add_argument("--until", help="published before (ISO date)")
-    exporter.add_argument("--category", help="category slug or path")
-    exporter.add_argument("--changed-since", help="ISO date, or 'last' for what changed since this target's last export")
+    exporter.add_argument("--since", type=_vietnam_date, help="published on or after this Vietnam date (YYYY-MM-DD), or a time with offset")
+    exporter.add_argument("--until", type=_vietnam_date, help="published before this Vietnam date (YYYY-MM-DD), or a time with offset")
+    exporter.add_argument("--category", help="category slug (path) or name, e.g. an-ninh-quoc-phong or 'An ninh - Quốc phòng'")
+    exporter.add_argument("--changed-since", type=_changed_since,
+                          help="a date, or 'last': what changed since this target's last delta")
     exporter.add_argument("--target", default="default", help="name of the handoff whose watermark --changed-since last uses")
+    exporter.add_argument("--name", help="stable file name (without extension) instead of articles-<target>-<UTC time>")
     exporter.set_defaults(run=_export)
 
     report = commands.add_parser("report", help="write one self-contained HTML report of what MongoDB holds")

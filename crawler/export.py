@@ -1,8 +1,12 @@
 """Exports for analysts: Parquet, CSV (Excel-ready) and JSON Lines, with a manifest beside them.
 
-Files are written whole or not at all (a temporary file, then an atomic rename). `--changed-since
-last` exports what changed since the previous export of the same target, from a watermark kept
-in MongoDB; removed articles are part of such a delta (with `removed_at` set).
+Files are written whole or not at all (a temporary file, then an atomic rename), and the set is
+whole or absent: a failed export removes what it wrote. `--changed-since last` exports what
+changed since the previous delta of the same target, from a watermark kept in MongoDB; a target
+follows one filter set (a delta with other filters is refused), and only deltas move it.
+Removed articles are part of a delta (with `removed_at` set). Dates are UTC, with Vietnam-time
+columns beside them (`published_at_local`, `published_date_local`): analysts count by the
+calendar the portals publish in.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +28,14 @@ import pyarrow.parquet as pq
 from pymongo.database import Database
 from tqdm import tqdm
 
-from crawler.dates import utc_now
+from crawler.dates import PORTAL_TZ, utc_now
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FORMATS = ("parquet", "csv", "jsonl")
 LIST_SEPARATOR = " | "  # how CSV cells hold lists: "an-ninh-quoc-phong | kinh-te"
 
 _TS = pa.timestamp("us", tz="UTC")
+_TS_LOCAL = pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
 _NAMED = pa.struct([("slug", pa.string()), ("name", pa.string())])
 _IMAGE = pa.struct([("url", pa.string()), ("caption", pa.string())])
 _SOURCE = pa.struct([("text", pa.string()), ("name", pa.string()), ("publisher", pa.string())])
@@ -47,6 +52,8 @@ COLUMNS: dict[str, tuple[pa.DataType, Callable[[dict], Any]]] = {
     "title": (pa.string(), lambda d: d.get("title")),
     "summary": (pa.string(), lambda d: d.get("summary")),
     "published_at": (_TS, lambda d: d.get("published_at")),
+    "published_at_local": (_TS_LOCAL, lambda d: d["published_at"].astimezone(PORTAL_TZ) if d.get("published_at") else None),
+    "published_date_local": (pa.date32(), lambda d: d["published_at"].astimezone(PORTAL_TZ).date() if d.get("published_at") else None),
     "modified_at": (_TS, lambda d: d.get("modified_at")),
     "date_text": (pa.string(), lambda d: d.get("date_text")),
     "categories": (pa.list_(_NAMED), lambda d: d.get("categories") or []),
@@ -100,21 +107,50 @@ class ExportFilters:
     def describe(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(self).items()}
 
+    def selection(self) -> dict:
+        """What a target follows: the filters other than `changed_since`."""
+        return {k: v for k, v in self.describe().items() if k != "changed_since"}
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked (the message says why); nothing was written."""
+
 
 @dataclass
 class ExportResult:
     rows: int
     files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
+    manifest_data: dict = field(default_factory=dict)
 
 
 def rows_of(docs: Iterator[dict]) -> Iterator[dict]:
+    """Each document as a flat row of COLUMNS, keeping the whole document (JSON Lines writes it as stored)."""
     for doc in docs:
-        yield {name: get(doc) for name, (_, get) in COLUMNS.items()}
+        row = {name: get(doc) for name, (_, get) in COLUMNS.items()}
+        row[_RECORD] = doc
+        yield row
+
+
+_RECORD = "__record__"
+
+
+def full_record(row: dict) -> dict:
+    """The stored record, nested as MongoDB holds it (with `crawl`), under `id`, with the Vietnam-time columns."""
+    doc = dict(row[_RECORD])
+    return {"id": doc.pop("_id"), **doc, "published_at_local": row["published_at_local"],
+            "published_date_local": row["published_date_local"]}
 
 
 def _csv_value(value: Any) -> Any:
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+    return _iso(value) if isinstance(value, datetime | date) else value
+
+
+def _iso(value: datetime | date) -> str:
+    """UTC datetimes in UTC, Vietnam-time ones with their +07:00, dates as dates."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None and value.utcoffset() else value.astimezone(UTC)).isoformat()
+    return value.isoformat()
 
 
 def csv_columns() -> list[str]:
@@ -145,8 +181,8 @@ def csv_row(row: dict) -> dict:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+    if isinstance(value, datetime | date):
+        return _iso(value)
     if isinstance(value, list):
         return [_json_value(v) for v in value]
     if isinstance(value, dict):
@@ -164,14 +200,21 @@ def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with tmp.open("rb") as written:
             os.fsync(written.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: other analysts must read the files
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _write(fmt: str, rows: list[dict], path: Path) -> None:
     if fmt == "parquet":
-        table = pa.Table.from_pylist(rows, schema=SCHEMA)
+        table = pa.Table.from_pylist(rows, schema=SCHEMA)  # the schema's columns only
         _write_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     elif fmt == "csv":
         def write_csv(tmp: Path) -> None:
@@ -184,7 +227,7 @@ def _write(fmt: str, rows: list[dict], path: Path) -> None:
         def write_jsonl(tmp: Path) -> None:
             with tmp.open("w", encoding="utf-8") as out:
                 for row in rows:
-                    out.write(json.dumps(_json_value(row), ensure_ascii=False) + "\n")
+                    out.write(json.dumps(_json_value(full_record(row)), ensure_ascii=False) + "\n")
         _write_atomically(path, write_jsonl)
     else:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -203,6 +246,13 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
     """Export the articles that match `filters` in each format, then the manifest, then the watermark."""
     started = utc_now()
     mark = db.export_watermarks.find_one({"_id": target}) or {}
+    delta = filters.changed_since == "last"
+    followed = mark.get("filters", {k: None for k in filters.selection()}) if mark else None
+    if delta and followed is not None and followed != filters.selection():
+        asked = ", ".join(f"{k}={v}" for k, v in filters.selection().items() if v) or "everything"
+        held = ", ".join(f"{k}={v}" for k, v in followed.items() if v) or "everything"
+        raise ExportError(f"target {target!r} follows {held}; this delta asks for {asked}. A target's deltas keep to one "
+                          "selection (else what changed elsewhere would be skipped): use another --target")
     query = filters.query(mark.get("exported_until"))
     total = db.articles.count_documents(query)
     cursor = db.articles.find(query, {"body_fingerprint": 0}).sort("_id", 1)
@@ -210,10 +260,26 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
     rows = list(tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show))
     base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"
     result = ExportResult(rows=len(rows))
+    try:
+        _write_set(result, out_dir, base, formats, rows, filters, target, started, mark)
+    except BaseException:
+        for path in [*result.files, result.manifest]:  # the set is whole or absent
+            if path is not None:
+                path.unlink(missing_ok=True)
+        raise
+    if delta:  # only a delta moves the target on, once every file is safely written
+        db.export_watermarks.update_one({"_id": target}, {"$set": {"exported_until": started, "filters": filters.selection(),
+                                                                   "last_manifest": result.manifest_data}}, upsert=True)
+    return result
+
+
+def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str], rows: list[dict], filters: ExportFilters,
+               target: str, started: datetime, mark: dict) -> None:
     for fmt in formats:
         path = out_dir / f"{base}.{fmt}"
-        _write(fmt, rows, path)
         result.files.append(path)
+        _write(fmt, rows, path)
+    published = sorted(r["published_at"] for r in rows if r["published_at"])
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": started.isoformat(),
@@ -222,12 +288,13 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
         "changed_since": (mark.get("exported_until").isoformat() if filters.changed_since == "last" and mark else
                           filters.describe()["changed_since"]),
         "rows": len(rows),
+        "rows_by_site": {site: sum(1 for r in rows if r["site"] == site) for site in sorted({r["site"] for r in rows})},
         "removed_rows": sum(1 for r in rows if r["removed_at"] is not None),
+        "period": {"first_published_at": _iso(published[0]) if published else None,
+                   "last_published_at": _iso(published[-1]) if published else None},
         "files": [{"name": p.name, "format": p.suffix[1:], "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in result.files],
         "columns": list(COLUMNS),
     }
     result.manifest = out_dir / f"{base}.manifest.json"
+    result.manifest_data = manifest
     _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"))
-    # The watermark moves only once every file is safely written.
-    db.export_watermarks.update_one({"_id": target}, {"$set": {"exported_until": started, "last_manifest": manifest}}, upsert=True)
-    return result

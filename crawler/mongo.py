@@ -51,12 +51,13 @@ def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1"
             "install the 'embedded' extra (pip install '.[embedded]') or set MONGO_URI"
         ) from error
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = SecantusDBServer(host=host, port=port, storage_path=str(data_dir), replica_set_name=None)
     try:
+        # Opening the storage already fails when another process holds the folder (WiredTiger: "resource busy").
+        server = SecantusDBServer(host=host, port=port, storage_path=str(data_dir), replica_set_name=None)
         server.start()
     except Exception as error:
         raise MongoUnavailable(
-            f"could not start the embedded MongoDB on {data_dir} ({error}); if another crawl holds that "
+            f"could not start the embedded MongoDB on {data_dir} ({error}); if another process holds that "
             "folder, run one shared server (python -m crawler mongo-server) and set MONGO_URI"
         ) from error
     log.info("embedded MongoDB (SecantusDB) on %s, data in %s", server.uri, data_dir)

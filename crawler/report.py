@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-from crawler.dates import utc_now
+from crawler.dates import PORTAL_TZ, utc_now
 
 SITES = ("thanhphohaiphong", "congan_haiphong")
 COLOURS = {"thanhphohaiphong": "#1f77b4", "congan_haiphong": "#d62728"}
@@ -54,7 +54,7 @@ def build_report(db: Database) -> str:
     for doc in db.articles.find({"removed_at": None}, fields):
         site = doc["site"]
         totals[site] += 1
-        per_month[site][f"{doc['published_at']:%Y-%m}"] += 1
+        per_month[site][f"{doc['published_at'].astimezone(PORTAL_TZ):%Y-%m}"] += 1  # the month the portal shows
         for category in doc.get("categories") or []:
             per_category[site][category["name"]] += 1
         for name in FILL_FIELDS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from scrapy.crawler import Crawler
 
@@ -23,6 +24,11 @@ def body_fingerprint(body_text: str) -> str | None:
     return hashlib.sha1(folded.encode()).hexdigest() if len(folded) >= FINGERPRINT_MIN_CHARS else None
 
 
+def html_in_nfc(fragment: str) -> str:
+    """Body HTML spelled like the text: NFC, and no entity but the four markup needs (`&nbsp;` is a character)."""
+    return unicodedata.normalize("NFC", fragment.replace("&nbsp;", "\u00a0")) if fragment else fragment
+
+
 def _unique(values: list) -> list:
     seen, out = set(), []
     for value in values:
@@ -39,6 +45,7 @@ def normalise_article(item: ArticleItem, public_origin: str) -> ArticleItem:
         value = getattr(item, name)
         setattr(item, name, clean_text(value) or None if value is not None else None)
     item.body_text = join_paragraphs(clean_paragraphs(item.body_text.split("\n\n")))
+    item.body_html = html_in_nfc(item.body_html)
     item.categories = _unique([{"slug": c["slug"], "name": clean_text(c["name"])} for c in item.categories])
     if item.source:
         item.source = {**item.source, "text": clean_text(item.source["text"]), "name": clean_text(item.source["name"])}

@@ -28,3 +28,26 @@ def test_writes_are_journaled(mongo_uri):
     client, db = connect(mongo_uri, "journal_check")
     assert db.write_concern.document == {"w": 1, "j": True}
     client.close()
+
+
+def test_a_data_folder_in_use_gets_the_friendly_message_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from replica.drills import MongoProcess
+
+    holder = MongoProcess(tmp_path / "mongo").start()
+    try:
+        second = subprocess.run([sys.executable, "-m", "crawler", "mongo-server", "--data-dir", str(tmp_path / "mongo"), "--port", "0"],
+                                cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        holder.stop()
+    assert second.returncode == 1 and "Traceback" not in second.stderr
+    assert "if another process holds that folder" in second.stderr
+
+
+def test_redact_masks_the_password_of_any_uri():
+    assert redact("mongodb://u:p%40ss@h1:1,h2:2/?replicaSet=rs0") == "mongodb://u:***@h1:1,h2:2/?replicaSet=rs0"
+    assert redact("mongodb+srv://crawler:secret@cluster.example/db") == "mongodb+srv://crawler:***@cluster.example/db"
+    assert redact("mongodb://h1:1,h2:2/") == "mongodb://h1:1,h2:2/"
