@@ -60,7 +60,20 @@ def _database(command: str) -> Iterator[Database]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from crawler.export import ExportError, ExportFilters, export
+    from crawler.export import ExportError, ExportFilters, export, export_collection
+
+    if args.collection != "articles":
+        others = [f"--{k.replace('_', '-')}" for k in ("since", "until", "category", "changed_since") if getattr(args, k)]
+        if others or (args.format and args.format != ["jsonl"]):
+            return _usage_error(f"--collection {args.collection} exports JSON Lines and takes --site only, not "
+                                f"{', '.join(others) or '--format ' + ','.join(args.format)}")
+        if (problem := _unwritable_folder(args.out)) is not None:
+            print(f"export: {problem}", file=sys.stderr)
+            return 1
+        with _database("export") as db:
+            result = export_collection(db, args.out, args.collection, args.site, args.name)
+        print(f"exported {result.rows} {args.collection}: {result.files[0]}, {result.manifest}")
+        return 0
 
     if args.since and args.until and args.since >= args.until:
         return _usage_error(f"--since {args.since:%Y-%m-%d} is not before --until {args.until:%Y-%m-%d}: the range is empty")
@@ -258,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     exporter.add_argument("--changed-since", type=_changed_since,
                           help="a date, or 'last': what changed since this target's last delta")
     exporter.add_argument("--target", default="default", help="name of the handoff whose watermark --changed-since last uses")
+    exporter.add_argument("--collection", default="articles", choices=["articles", "rejects", "article_revisions"],
+                          help="what to export (default articles); rejects and article_revisions as JSON Lines")
     exporter.add_argument("--name", help="stable file name (without extension) instead of articles-<target>-<UTC time>")
     exporter.set_defaults(run=_export)
 

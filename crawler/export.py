@@ -200,16 +200,17 @@ def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with tmp.open("rb") as written:
             os.fsync(written.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: other analysts must read the files
+        os.chmod(tmp, readable_mode())  # mkstemp makes 0600: other analysts must read the files
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _umask() -> int:
+def readable_mode() -> int:
+    """The mode a new file gets under the process's umask (0644 under the usual 022)."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _write(fmt: str, rows: list[dict], path: Path) -> None:
@@ -270,6 +271,35 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
     if delta:  # only a delta moves the target on, once every file is safely written
         db.export_watermarks.update_one({"_id": target}, {"$set": {"exported_until": started, "filters": filters.selection(),
                                                                    "last_manifest": result.manifest_data}}, upsert=True)
+    return result
+
+
+OTHER_COLLECTIONS = ("rejects", "article_revisions")
+
+
+def export_collection(db: Database, out_dir: Path, collection: str, site: str | None, name: str | None = None) -> ExportResult:
+    """`rejects` or `article_revisions` as JSON Lines (nested, as stored), with a manifest; the set whole or absent."""
+    if collection not in OTHER_COLLECTIONS:
+        raise ExportError(f"--collection must be articles, {' or '.join(OTHER_COLLECTIONS)}, not {collection!r}")
+    started = utc_now()
+    query = {} if not site else {"site": site} if collection == "rejects" else {"article_id": {"$regex": f"^{site}:"}}
+    docs = [{"id": d.pop("_id"), **d} for d in db[collection].find(query).sort("_id", 1)]
+    base = name or f"{collection}-{started:%Y%m%dT%H%M%SZ}"
+    result = ExportResult(rows=len(docs))
+    path, result.manifest = out_dir / f"{base}.jsonl", out_dir / f"{base}.manifest.json"
+    try:
+        result.files.append(path)
+        _write_atomically(path, lambda tmp: tmp.write_text("".join(json.dumps(_json_value(d), ensure_ascii=False) + "\n"
+                                                                   for d in docs), "utf-8"))
+        result.manifest_data = {"schema_version": SCHEMA_VERSION, "generated_at": started.isoformat(), "collection": collection,
+                                "filters": {"site": site}, "rows": len(docs),
+                                "files": [{"name": path.name, "format": "jsonl", "bytes": path.stat().st_size, "sha256": _sha256(path)}]}
+        _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(result.manifest_data, ensure_ascii=False, indent=2),
+                                                                      "utf-8"))
+    except BaseException:
+        for written in (path, result.manifest):
+            written.unlink(missing_ok=True)
+        raise
     return result
 
 

@@ -1,116 +1,204 @@
-"""A report analysts can look at: one self-contained HTML file (inline SVG charts, no scripts)."""
+"""A report an editor reads: one self-contained HTML file, charts drawn by Plotly, in Vietnam time.
+
+The file embeds plotly.js once (no CDN, no network: it opens offline, from a mail attachment
+or a shared folder). Labels are Vietnamese with English beside them; every date is the
+Vietnam calendar's (Asia/Ho_Chi_Minh), as the portals show it.
+"""
 
 from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import plotly.graph_objects as go
 from pymongo.database import Database
 
 from crawler.dates import PORTAL_TZ, utc_now
+from crawler.export import readable_mode
 
-SITES = ("thanhphohaiphong", "congan_haiphong")
+SITES = {"thanhphohaiphong": "Cổng tin tức TP Hải Phòng", "congan_haiphong": "Công an TP Hải Phòng"}
 COLOURS = {"thanhphohaiphong": "#1f77b4", "congan_haiphong": "#d62728"}
-FILL_FIELDS = {"author": "a byline", "source": "a source", "qr": "a QR code", "images": "images", "summary": "a summary"}
+FILL_FIELDS = {"author": "tác giả / byline", "source": "nguồn / source", "qr": "mã QR / QR code", "images": "ảnh / images",
+               "summary": "sapo / summary"}
+_LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+           "font": {"family": "Arial, sans-serif", "size": 12}, "legend": {"orientation": "h", "y": 1.12}}
 
 
-def bar_chart(title: str, series: dict[str, dict[str, int]], width: int = 900, height: int = 240) -> str:
-    """Grouped bars: one group per label (month, category), one bar per portal."""
-    labels = sorted({label for counts in series.values() for label in counts})
-    top = max((v for counts in series.values() for v in counts.values()), default=0) or 1
-    group = (width - 60) / max(len(labels), 1)
-    bar = max(group / (len(series) + 1), 1)
-    parts = [f'<svg class="chart" role="img" aria-label="{html.escape(title)}" width="{width}" height="{height + 110}" '
-             f'viewBox="0 0 {width} {height + 110}"><title>{html.escape(title)}</title>',
-             f'<line x1="50" y1="{height}" x2="{width}" y2="{height}" stroke="#555"/>',
-             f'<text x="45" y="12" text-anchor="end" font-size="11">{top}</text>']
-    for i, label in enumerate(labels):
-        for j, (site, counts) in enumerate(series.items()):
-            value = counts.get(label, 0)
-            h = (height - 20) * value / top
-            x = 55 + i * group + j * bar
-            parts.append(f'<rect class="bar" x="{x:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                         f'fill="{COLOURS.get(site, "#777")}"><title>{html.escape(site)} {html.escape(label)}: {value}</title></rect>')
-        if len(labels) <= 24 or i % max(1, len(labels) // 24) == 0:
-            parts.append(f'<text x="{55 + i * group:.1f}" y="{height + 14}" font-size="10" '
-                         f'transform="rotate(45 {55 + i * group:.1f} {height + 14})">{html.escape(label)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def _local(moment: datetime | None) -> str:
+    return f"{moment.astimezone(PORTAL_TZ):%d/%m/%Y %H:%M}" if moment else "–"
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
+def _link(url: str | None, text: str | None) -> str:
+    if not url:
+        return html.escape(text or "")
+    return f'<a href="{html.escape(url)}">{html.escape(text or url)}</a>'
+
+
+def _table(headers: list[str], rows: list[list[str]], escape: bool = True) -> str:
+    """A table; cells are escaped unless `escape` is False (then they are trusted HTML built here)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td colspan=9>none</td></tr>'}</tbody></table>"
+    cell = (lambda c: html.escape(str(c))) if escape else str
+    body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+    body = body or f"<tr><td colspan={len(headers)}>không có / none</td></tr>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _figure(figure: go.Figure, first: bool) -> str:
+    figure.update_layout(**_LAYOUT)
+    return figure.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False, "responsive": True})
+
+
+def _week_of(moment: datetime) -> str:
+    local = moment.astimezone(PORTAL_TZ).date()
+    return (local - timedelta(days=local.weekday())).isoformat()
 
 
 def build_report(db: Database) -> str:
-    per_month: dict[str, Counter] = defaultdict(Counter)
+    per_week: dict[str, Counter] = defaultdict(Counter)
     per_category: dict[str, Counter] = defaultdict(Counter)
+    per_author: dict[str, Counter] = defaultdict(Counter)
+    per_source: dict[str, Counter] = defaultdict(Counter)
     filled: dict[str, Counter] = defaultdict(Counter)
     totals: Counter = Counter()
+    period: dict[str, list[datetime]] = defaultdict(list)
     fields = {"site": 1, "published_at": 1, "categories.name": 1, **dict.fromkeys(FILL_FIELDS, 1)}
     for doc in db.articles.find({"removed_at": None}, fields):
         site = doc["site"]
         totals[site] += 1
-        per_month[site][f"{doc['published_at'].astimezone(PORTAL_TZ):%Y-%m}"] += 1  # the month the portal shows
+        if doc.get("published_at"):
+            per_week[site][_week_of(doc["published_at"])] += 1
+            period[site].append(doc["published_at"])
         for category in doc.get("categories") or []:
             per_category[site][category["name"]] += 1
+        per_author[site][doc.get("author") or "(không ghi / none)"] += 1
+        source = doc.get("source") or {}
+        per_source[site][source.get("publisher") or source.get("name") or "(không ghi nguồn / own)"] += 1
         for name in FILL_FIELDS:
             filled[site][name] += bool(doc.get(name))
-    fill_rows = [[label] + [f"{filled[s][name] / totals[s]:.0%} ({filled[s][name]})" if totals[s] else "–" for s in SITES]
+
+    charts = []
+    weekly = go.Figure()
+    for site, label in SITES.items():
+        weeks = sorted(per_week[site])
+        weekly.add_trace(go.Scatter(x=weeks, y=[per_week[site][w] for w in weeks], mode="lines", name=label,
+                                    line={"color": COLOURS[site]}, hovertemplate="tuần %{x}: %{y} bài<extra>" + label + "</extra>"))
+    weekly.update_layout(title="Bài viết mỗi tuần / Articles per week", xaxis_title="Tuần (giờ Việt Nam) / Week (Vietnam time)",
+                         yaxis_title="Số bài / Articles")
+    charts.append(("weekly", weekly))
+    for site, label in SITES.items():
+        for name, counts, title in (("category", per_category[site], "Theo chuyên mục / Per category"),
+                                    ("author", per_author[site], "Theo tác giả (20 nhiều nhất) / Per author (top 20)"),
+                                    ("source", per_source[site], "Theo nguồn / Per source")):
+            top = counts.most_common(20)[::-1]
+            bars = go.Figure(go.Bar(x=[n for _, n in top], y=[k for k, _ in top], orientation="h", marker_color=COLOURS[site],
+                                    hovertemplate="%{y}: %{x} bài<extra></extra>"))
+            bars.update_layout(title=f"{label}: {title}", xaxis_title="Số bài / Articles", yaxis={"automargin": True},
+                               height=max(260, 40 + 24 * len(top)))
+            charts.append((f"{site}-{name}", bars))
+    drawn = [f'<div class="chart" id="chart-{key}">{_figure(figure, first=i == 0)}</div>' for i, (key, figure) in enumerate(charts)]
+
+    fill_rows = [[label, *(f"{filled[s][name] / totals[s]:.0%} ({filled[s][name]})" if totals[s] else "–" for s in SITES)]
                  for name, label in FILL_FIELDS.items()]
-    mismatched = [[d["_id"], d["url"], d["qr"]["payload"]] for d in
-                  db.articles.find({"qr.matches_url": False, "removed_at": None}, {"url": 1, "qr.payload": 1}).sort("_id", 1)]
-    reasons: Counter = Counter()
-    for doc in db.rejects.find({}, {"reasons": 1, "site": 1}):
-        for reason in doc["reasons"]:
-            reasons[(doc["site"], reason.split(":", 1)[0])] += 1
-    last_runs = list(db.crawl_runs.find().sort("started_at", -1).limit(20))
-    runs = [[r["spider"], r.get("job_id"), f"{r['started_at']:%Y-%m-%d %H:%M}", r.get("kind", ""), r.get("state", r.get("finish_reason")),
-             *(r.get("counts", {}).get(k, "") for k in ("requests", "articles_new", "articles_changed", "articles_removed")),
-             _monitor_summary(r)]
-            for r in last_runs]
-    monitor_failures = [[r["spider"], f"{r['started_at']:%Y-%m-%d %H:%M}", f["monitor"], f["message"]]
-                        for r in db.crawl_runs.find({"monitors.failed.0": {"$exists": True}}).sort("started_at", -1).limit(50)
-                        for f in r["monitors"]["failed"]]
-    legend = " ".join(f'<span style="color:{c}">■ {s}</span>' for s, c in COLOURS.items())
+    covered = "; ".join(f"{label}: {totals[site]} bài, {_local(min(period[site])) if period[site] else '–'} → "
+                        f"{_local(max(period[site])) if period[site] else '–'}" for site, label in SITES.items())
     return f"""<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>Hải Phòng portals: what the crawler holds</title>
-<style>body{{font-family:sans-serif;margin:2em;color:#222}} table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}} svg{{display:block;margin:1em 0}}</style></head>
+<html lang="vi"><head><meta charset="utf-8"><title>Cổng tin Hải Phòng: dữ liệu thu thập / What the crawler holds</title>
+<style>body{{font-family:Arial,sans-serif;margin:2em;color:#222;max-width:1200px}} table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left;vertical-align:top}} th{{background:#f3f3f3}}
+.charts{{display:grid;grid-template-columns:1fr;gap:1em}} h2{{margin-top:1.6em}}</style></head>
 <body>
-<h1>Hải Phòng portals: what the crawler holds</h1>
-<p>Generated {utc_now():%Y-%m-%d %H:%M} UTC. Live articles: {", ".join(f"{s} {totals[s]}" for s in SITES)}. {legend}</p>
-<h2>Articles per month</h2>
-{bar_chart("Articles per month and portal", {s: dict(per_month[s]) for s in SITES})}
-<h2>Articles per category</h2>
-{bar_chart("Articles per category and portal", {s: dict(per_category[s]) for s in SITES})}
-<h2>Field fill rates</h2>
-{_table(["articles with", *SITES], fill_rows)}
-<h2>QR codes that do not match their article ({len(mismatched)})</h2>
-{_table(["article", "url", "QR payload"], mismatched)}
-<h2>Rejects by reason</h2>
-{_table(["portal", "reason", "records"], [[s, r, n] for (s, r), n in sorted(reasons.items())])}
-<h2>Last runs</h2>
-{_table(["spider", "job", "started (UTC)", "kind", "state", "requests", "new", "changed", "removed", "monitors"], runs)}
-<h2>Monitor failures, newest first ({len(monitor_failures)})</h2>
-{_table(["spider", "run started (UTC)", "monitor", "why"], monitor_failures)}
+<h1>Cổng tin Hải Phòng: dữ liệu thu thập / What the crawler holds</h1>
+<p>Lập lúc / generated {_local(utc_now())} (giờ Việt Nam / Vietnam time). Thời gian bao phủ / period covered: {html.escape(covered)}.</p>
+<div class="charts">{"".join(drawn)}</div>
+<h2>Tỷ lệ trường có dữ liệu / Field fill rates</h2>
+{_table(["bài có / articles with", *SITES.values()], fill_rows)}
+{_reposts(db)}
+{_qr_mismatches(db)}
+{_rejects(db)}
+{_changes(db)}
+{_monitors(db)}
+{_runs(db)}
 </body></html>"""
 
 
-def _monitor_summary(run: dict) -> str:
-    monitors = run.get("monitors")
-    if not monitors:
-        return "–"
-    failed = len(monitors.get("failed", []))
-    return f"{len(monitors.get('passed', []))} passed" + (f", {failed} FAILED" if failed else "")
+def _reposts(db: Database) -> str:
+    copies = list(db.articles.find({"duplicate_of": {"$ne": None}, "removed_at": None}, {"title": 1, "url": 1, "duplicate_of": 1})
+                  .sort("_id", 1))
+    originals = {d["_id"]: d for d in db.articles.find({"_id": {"$in": [c["duplicate_of"] for c in copies]}}, {"title": 1, "url": 1})}
+    rows = [[_link(c["url"], c.get("title")), _link(originals.get(c["duplicate_of"], {}).get("url"),
+                                                     originals.get(c["duplicate_of"], {}).get("title") or c["duplicate_of"])]
+            for c in copies]
+    return f"<h2>Bài đăng lại / Reposts ({len(rows)})</h2>\n" + _table(["bản đăng lại / copy", "bài gốc / original"], rows, escape=False)
+
+
+def _qr_mismatches(db: Database) -> str:
+    docs = db.articles.find({"qr.matches_url": False, "removed_at": None}, {"title": 1, "url": 1, "qr.payload": 1}).sort("_id", 1)
+    rows = [[_link(d["url"], d.get("title")), html.escape(d["qr"].get("payload") or "(không đọc được / unreadable)")] for d in docs]
+    return (f"<h2>Mã QR không khớp bài viết / QR codes that do not match their article ({len(rows)})</h2>\n"
+            + _table(["bài viết / article", "mã QR dẫn tới / the QR code leads to"], rows, escape=False))
+
+
+def _rejects(db: Database) -> str:
+    docs = list(db.rejects.find({}, {"site": 1, "url": 1, "reasons": 1, "raw.title": 1, "last_rejected_at": 1}).sort("_id", 1))
+    reasons = Counter(r.split(":", 1)[0] for d in docs for r in d["reasons"])
+    rows = [[html.escape(d["site"]), _link(d["url"], (d.get("raw") or {}).get("title") or d["url"]),
+             html.escape(", ".join(d["reasons"])), _local(d.get("last_rejected_at"))] for d in docs]
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "–"
+    return (f"<h2>Bị loại / Rejected records ({len(docs)} records; by reason: {html.escape(summary)})</h2>\n"
+            + _table(["cổng / portal", "trang / page", "lý do / reasons", "lần cuối / last (Vietnam time)"], rows, escape=False))
+
+
+def _changes(db: Database) -> str:
+    runs = list(db.crawl_runs.find({"finished_at": {"$ne": None}}).sort("started_at", -1).limit(4))
+    since = min((r["started_at"] for r in runs), default=None)
+    if since is None:
+        return ""
+    changed = (db.articles.find({"crawl.last_changed_at": {"$gte": since}, "revision": {"$gt": 1}},
+                                {"title": 1, "url": 1, "revision": 1, "crawl.last_changed_at": 1})
+               .sort("crawl.last_changed_at", -1).limit(100))
+    removed = (db.articles.find({"removed_at": {"$gte": since}}, {"title": 1, "url": 1, "removed_at": 1})
+               .sort("removed_at", -1).limit(100))
+    heading = f"Thay đổi trong các lần chạy gần nhất / Changed and removed in the last runs (since {_local(since)})"
+    return (f"<h2>{heading}</h2>\n"
+            + _table(["bài sửa / changed article", "phiên bản / revision", "lúc / when"],
+                     [[_link(d["url"], d.get("title")), str(d["revision"]), _local(d["crawl"]["last_changed_at"])] for d in changed],
+                     escape=False)
+            + _table(["bài bị gỡ / removed article", "lúc / when"],
+                     [[_link(d["url"], d.get("title")), _local(d["removed_at"])] for d in removed], escape=False))
+
+
+def _monitors(db: Database) -> str:
+    parts = ["<h2>Giám sát / Monitors, per portal</h2>"]
+    for site, label in SITES.items():
+        rows = []
+        for run in db.crawl_runs.find({"spider": site, "monitors": {"$exists": True}}).sort("started_at", -1).limit(15):
+            monitors = run["monitors"]
+            failed = "<br>".join(f"<b>{html.escape(f['monitor'])}</b>: {html.escape(f['message'])}" for f in monitors.get("failed", []))
+            rows.append([_local(run["started_at"]), html.escape(run.get("kind", "")), html.escape(run.get("state", "")),
+                         str(len(monitors.get("passed", []))), failed or "✓"])
+        parts.append(f"<h3>{html.escape(label)}</h3>" + _table(["bắt đầu / started", "loại / kind", "kết quả / state", "đạt / passed",
+                                                               "không đạt / failed"], rows, escape=False))
+    return "\n".join(parts)
+
+
+def _runs(db: Database) -> str:
+    rows = [[r["spider"], _local(r["started_at"]), r.get("kind", ""), r.get("state", r.get("finish_reason")),
+             *(r.get("counts", {}).get(k, "") for k in ("requests", "articles_new", "articles_changed", "articles_removed"))]
+            for r in db.crawl_runs.find().sort("started_at", -1).limit(20)]
+    return "<h2>Các lần chạy gần nhất / Last runs</h2>\n" + _table(
+        ["spider", "bắt đầu / started", "loại / kind", "kết quả / state", "requests", "mới / new", "sửa / changed", "gỡ / removed"], rows)
 
 
 def write_report(db: Database, path: Path) -> Path:
+    """Write the report atomically (a temporary file beside it, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(build_report(db), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(build_report(db), encoding="utf-8")
+        tmp.chmod(readable_mode())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

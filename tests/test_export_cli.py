@@ -118,3 +118,16 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_query(db, mongo_
 
 def test_body_html_is_spelled_like_the_text():
     assert html_in_nfc("<p>Ha\u0309i&nbsp;Pho\u0300ng &amp; &lt;b&gt;</p>") == "<p>Hải\u00a0Phòng &amp; &lt;b&gt;</p>"
+
+
+def test_rejects_and_revisions_can_be_exported_too(db, mongo_uri, tmp_path):
+    db.rejects.insert_one({"_id": f"{CITY}:https://x/9.html", "site": CITY, "url": "https://x/9.html", "reasons": ["missing_title"],
+                           "raw": {"native_id": "9"}, "last_rejected_at": datetime(2026, 1, 2, tzinfo=UTC)})
+    db.article_revisions.insert_one({"_id": f"{POLICE}:1:r1", "article_id": f"{POLICE}:1", "revision": 1, "title": "Tin cũ"})
+    for collection, expected in (("rejects", f"{CITY}:https://x/9.html"), ("article_revisions", f"{POLICE}:1:r1")):
+        done = cli(mongo_uri, "export", "--out", str(tmp_path), "--collection", collection, "--name", collection)
+        assert done.returncode == 0, done.stderr
+        [row] = [json.loads(line) for line in (tmp_path / f"{collection}.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert row["id"] == expected
+    refused = cli(mongo_uri, "export", "--out", str(tmp_path), "--collection", "rejects", "--since", "2024-01-01")
+    assert refused.returncode == 2 and "takes --site only" in refused.stderr

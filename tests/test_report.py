@@ -1,8 +1,10 @@
-"""The analysts' report renders in a real browser, with its charts drawn."""
+"""The analysts' report renders in a real browser with no network, its charts drawn, its tables linked."""
 
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 
 import pytest
 from PIL import Image
@@ -14,27 +16,42 @@ from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 pytestmark = pytest.mark.e2e
 
 
-def test_report_renders_in_chromium_with_non_empty_charts(crawled, tmp_path):
+def test_report_renders_offline_in_chromium_with_every_chart_drawn(crawled, tmp_path):
     path = write_report(crawled.db, tmp_path / "report.html")
     text = path.read_text(encoding="utf-8")
-    assert "<script" not in text and "http://" not in text.split("<body>", 1)[1].split("QR payload")[0]  # self-contained
+    assert not re.search(r"<script[^>]+src=", text) and "cdn.plot.ly" not in text  # plotly.js is inside the file
     errors: list[str] = []
+    asked: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
-        page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def offline(route) -> None:  # the file must need nothing but itself
+            if route.request.url.startswith("file:"):
+                route.continue_()
+            else:
+                asked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", offline)
         page.goto(path.as_uri())
-        charts = page.locator("svg.chart")
-        assert charts.count() == 2
-        bars = [charts.nth(i).locator("rect.bar") for i in range(2)]
-        assert all(b.count() > 10 for b in bars)
-        heights = [float(h) for h in page.eval_on_selector_all("svg.chart rect.bar", "rs => rs.map(r => r.getAttribute('height'))")]
-        assert sum(h > 1 for h in heights) > 20
-        shot = charts.nth(0).screenshot()
+        page.wait_for_selector(".plotly-graph-div .main-svg")
+        graphs = page.locator(".plotly-graph-div")
+        assert graphs.count() == 7  # per week; per category, author and source for each portal
+        for i in range(graphs.count()):
+            assert graphs.nth(i).locator("g.trace").count() >= 1
+        assert page.locator("#chart-weekly .xtitle").inner_text().startswith("Tuần")
+        shot = page.locator("#chart-weekly").screenshot()
+        bars = page.locator("#chart-thanhphohaiphong-category g.point path").count()
         browser.close()
+    assert errors == [] and asked == []
+    assert bars == 4  # the city portal's four categories, and none of the police portal's
     image = Image.open(io.BytesIO(shot)).convert("RGB")
-    coloured = sum(1 for r, g, b in image.get_flattened_data() if (r, g, b) in ((31, 119, 180), (214, 39, 40)))
-    assert coloured > 2000  # the bars are really painted, in both portals' colours
-    assert errors == []
-    assert "qr_unreadable" in text and "MINH PHƯƠNG" not in text  # rejects listed; article text is not the report's business
+    pixels = Counter(image.get_flattened_data())
+    assert pixels[(31, 119, 180)] > 300 and pixels[(214, 39, 40)] > 300  # both portals' lines are painted
+    assert "Bài đăng lại / Reposts (" in text and 'href="https://congan.haiphong.gov.vn/' in text
+    rejects = crawled.db.rejects.count_documents({})
+    assert f"Rejected records ({rejects} records;" in text and "qr_unreadable" in text
+    assert "MINH PHƯƠNG" in text  # the seed's byline is listed among the authors
