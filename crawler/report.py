@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -23,7 +23,8 @@ COLOURS = {"thanhphohaiphong": "#1f77b4", "congan_haiphong": "#d62728"}
 FILL_FIELDS = {"author": "tác giả / byline", "source": "nguồn / source", "qr": "mã QR / QR code", "images": "ảnh / images",
                "summary": "sapo / summary"}
 _LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
-           "font": {"family": "Arial, sans-serif", "size": 12}, "legend": {"orientation": "h", "y": 1.12}}
+           "font": {"family": "Arial, sans-serif", "size": 12},
+           "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}}
 
 
 def _local(moment: datetime | None) -> str:
@@ -48,6 +49,18 @@ def _table(headers: list[str], rows: list[list[str]], escape: bool = True) -> st
 def _figure(figure: go.Figure, first: bool) -> str:
     figure.update_layout(**_LAYOUT)
     return figure.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False, "responsive": True})
+
+
+def _every_week(seen: set[str]) -> list[str]:
+    """Every week from the first to the last seen, so a week without articles counts as 0."""
+    if not seen:
+        return []
+    week, last = date.fromisoformat(min(seen)), date.fromisoformat(max(seen))
+    weeks = []
+    while week <= last:
+        weeks.append(week.isoformat())
+        week += timedelta(days=7)
+    return weeks
 
 
 def _week_of(moment: datetime) -> str:
@@ -80,8 +93,8 @@ def build_report(db: Database) -> str:
 
     charts = []
     weekly = go.Figure()
+    weeks = _every_week({w for counts in per_week.values() for w in counts})
     for site, label in SITES.items():
-        weeks = sorted(per_week[site])
         weekly.add_trace(go.Scatter(x=weeks, y=[per_week[site][w] for w in weeks], mode="lines", name=label,
                                     line={"color": COLOURS[site]}, hovertemplate="tuần %{x}: %{y} bài<extra>" + label + "</extra>"))
     weekly.update_layout(title="Bài viết mỗi tuần / Articles per week", xaxis_title="Tuần (giờ Việt Nam) / Week (Vietnam time)",

@@ -66,7 +66,7 @@ def test_csv_opens_in_excel_and_pandas_with_vietnamese_intact(exported):
 def test_the_manifest_describes_and_checks_the_files(exported):
     out, result, docs = exported
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
-    assert manifest["rows"] == len(docs) and manifest["schema_version"] == 1 and manifest["columns"] == list(COLUMNS)
+    assert manifest["rows"] == len(docs) and manifest["schema_version"] == 2 and manifest["columns"] == list(COLUMNS)
     for entry in manifest["files"]:
         assert hashlib.sha256((out / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
     assert not list(out.glob(".*"))  # no temporary file left behind
