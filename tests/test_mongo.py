@@ -18,9 +18,11 @@ def test_a_job_without_mongo_uri_fails_fast_rather_than_keep_a_private_store():
         SharedMongo._open(settings(MONGO_URI=None, MONGO_EMBEDDED=False))
 
 
-def test_an_unreachable_server_is_named_without_its_password():
-    with pytest.raises(MongoUnavailable, match=r"cannot reach MongoDB at mongodb://crawler:\*\*\*@127.0.0.1:9"):
+def test_an_unreachable_server_is_named_without_its_password_in_one_short_line():
+    with pytest.raises(MongoUnavailable, match=r"cannot reach MongoDB at mongodb://crawler:\*\*\*@127.0.0.1:9") as raised:
         connect("mongodb://crawler:secret@127.0.0.1:9/", "x", timeout_ms=200)
+    message = str(raised.value)
+    assert "\n" not in message and len(message) < 300, message  # not the driver's topology dump
     assert "secret" not in redact("mongodb://crawler:secret@db:27017/")
 
 
