@@ -46,7 +46,9 @@ class SpiderHealth:
 
 def spider_health(db: Database, spider: str, now: datetime, max_age_hours: float) -> SpiderHealth:
     last = db.crawl_runs.find_one({"spider": spider, "state": {"$ne": "running"}}, sort=[("started_at", -1)])
-    success = db.crawl_runs.find_one({"spider": spider, "state": "finished", "monitors.failed": {"$size": 0}},
+    # A success: finished cleanly, and no monitor failed (or monitors were off for that run).
+    success = db.crawl_runs.find_one({"spider": spider, "state": "finished",
+                                      "$or": [{"monitors": {"$exists": False}}, {"monitors.failed": {"$size": 0}}]},
                                      sort=[("started_at", -1)])
     problems = []
     failed = (last or {}).get("monitors", {}).get("failed", []) if last else []

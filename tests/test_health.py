@@ -40,6 +40,10 @@ def test_health_names_what_is_wrong_with_each_spider(mongo_uri):
     stopped = spider_health(db, "other", NOW, max_age_hours=36)
     assert [p.split(":")[0] for p in stopped.problems] == ["last run shutdown", "no successful run for 50 h (limit 36 h)"]
     assert not spider_health(db, "nobody", NOW, max_age_hours=36).ok
+    unmonitored = run("quiet", 1)
+    del unmonitored["monitors"]  # PORTAL_MONITORS_ENABLED=0
+    db.crawl_runs.insert_one(unmonitored)
+    assert spider_health(db, "quiet", NOW, max_age_hours=36).ok
     db.client.close()
 
 
