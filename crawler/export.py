@@ -138,7 +138,8 @@ _RECORD = "__record__"
 def full_record(row: dict) -> dict:
     """The stored record, nested as MongoDB holds it (with `crawl`), under `id`, with the Vietnam-time columns."""
     doc = dict(row[_RECORD])
-    return {"id": doc.pop("_id"), **doc, "published_at_local": row["published_at_local"],
+    # `removed_at` is on every row (null while live): the store unsets it, analysts filter on it.
+    return {"id": doc.pop("_id"), **doc, "removed_at": doc.get("removed_at"), "published_at_local": row["published_at_local"],
             "published_date_local": row["published_date_local"]}
 
 

@@ -55,6 +55,7 @@ def test_dates_are_vietnam_dates_and_local_columns_stand_beside_utc(db, mongo_ur
     assert str(table[0]["published_date_local"]) == "2018-01-04" and table[0]["published_at_local"].hour == 6
     row = json.loads((tmp_path / "day.jsonl").read_text(encoding="utf-8"))
     assert row["published_at"] == "2018-01-03T23:40:00+00:00" and row["published_at_local"] == "2018-01-04T06:40:00+07:00"
+    assert row["removed_at"] is None and row["crawl"]["last_changed_at"] == "2026-01-01T00:00:00+00:00"
     manifest = json.loads((tmp_path / "day.manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows_by_site"] == {POLICE: 1} and manifest["period"]["first_published_at"].startswith("2018-01-03T23:40")
     mode = stat.S_IMODE((tmp_path / "day.parquet").stat().st_mode)
