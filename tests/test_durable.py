@@ -127,3 +127,32 @@ def test_a_write_mongodb_refuses_for_good_is_spilled_at_once_and_set_aside_by_th
     report = replay_spills(db, tmp_path / "spill")
     assert report.refused == 1 and len(list((tmp_path / "spill" / "refused").glob("*.jsonl"))) == 1
     assert spill_files(tmp_path / "spill") == []  # it no longer stands in every later run's way
+
+
+def test_replay_spill_by_hand_writes_what_a_crawl_spilled(mongo, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    writer, _, gave_up = writer_for(mongo, tmp_path / "data", budget=0.5)
+    mongo.kill()
+
+    async def spill() -> None:
+        await writer.submit(numbered(7))
+        await writer.drain()
+
+    asyncio.run(spill())
+    writer.close()
+    assert gave_up and spill_files(tmp_path / "data" / "spill")
+    mongo.start()
+    env = {**os.environ, "MONGO_URI": mongo.uri, "MONGO_DATABASE": "durable"}
+
+    def replay() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "crawler", "replay-spill", "--data-dir", str(tmp_path / "data")],
+                              env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    done = replay()
+    assert done.returncode == 0 and "replayed 1 spill files: 1 writes, 2 records" in done.stdout, done.stdout + done.stderr
+    assert database(mongo.uri, "durable").things.find_one({"_id": 7})["n"] == 7
+    again = replay()
+    assert again.returncode == 0 and "nothing to replay" in again.stdout
