@@ -1,0 +1,139 @@
+"""The three downloader middlewares, one decision at a time: Retry-After, incomplete answers, the browser check."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from email.utils import format_datetime
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.dates import utc_now
+from crawler.middlewares.browser_check import BROWSER_ATTEMPTS, BrowserCheckMiddleware, cookie_sent, read_cookies
+from crawler.middlewares.incomplete import COMPLETE_MARKER, IncompletePageMiddleware, incompleteness
+from crawler.middlewares.retry_after import RetryAfterMiddleware, retry_after_seconds
+from spiders.congan_haiphong import CongAnHaiphongSpider
+
+URL = "http://127.0.0.1:8081/Tin-An-ninh-trat-tu.html"
+CHECK_PAGE = ("<html><head><title>Đang kiểm tra trình duyệt</title></head><body>Đang kiểm tra trình duyệt "
+              "<script>document.cookie='hpcc=x'</script></body></html>")
+
+
+def crawler_for(spidercls: type[Spider] = Spider, **settings: object):
+    crawler = get_crawler(spidercls, {"RETRY_TIMES": 2, **settings})
+    crawler.spider = crawler._create_spider("test") if spidercls is Spider else crawler._create_spider()
+    return crawler
+
+
+def html(url: str, body: str, status: int = 200, request: Request | None = None) -> HtmlResponse:
+    return HtmlResponse(url, status=status, body=body.encode(), encoding="utf-8", request=request or Request(url))
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(b"3", 3.0), ("120", 120.0), (None, None), (b"soon", None)])
+def test_retry_after_reads_seconds(value, seconds):
+    assert retry_after_seconds(value) == seconds
+
+
+def test_retry_after_reads_an_http_date():
+    later = format_datetime(utc_now() + timedelta(seconds=30), usegmt=True)
+    assert 25 <= retry_after_seconds(later) <= 30
+
+
+def test_a_429_with_retry_after_waits_as_asked_within_the_bound_then_retries():
+    crawler = crawler_for(PORTAL_RETRY_AFTER_MAX=0.2)
+    middleware = RetryAfterMiddleware.from_crawler(crawler)
+    request = Request(URL)
+    asked = Response(URL, status=429, headers={"Retry-After": "60"}, request=request)
+    loop = asyncio.new_event_loop()
+    try:
+        started = loop.time()
+        retry = loop.run_until_complete(middleware.process_response(request, asked))
+        waited = loop.time() - started
+        fine = loop.run_until_complete(middleware.process_response(request, Response(URL, status=200, request=request)))
+    finally:
+        loop.close()
+    assert isinstance(retry, Request) and retry.meta["retry_times"] == 1 and 0.15 <= waited < 2  # 60 s asked, 0.2 s bound
+    assert isinstance(fine, Response) and crawler.stats.get_value("retry_after/waits") == 1
+
+
+def test_incomplete_answers_are_told_apart_from_whole_ones():
+    request = Request(URL)
+    assert incompleteness(request, html(URL, "")) == "empty_200"
+    assert incompleteness(request, html(URL, "<!DOCTYPE html><html><body><p>cắt ngang")) == "truncated"
+    assert incompleteness(request, html(URL, "<!DOCTYPE html><html><body></body></html>")) is None
+    assert incompleteness(request, html(URL, "", status=404)) is None  # an error page is the error's business
+    fragment = Request(URL, meta={COMPLETE_MARKER: b'class="pager"'})
+    assert incompleteness(fragment, html(URL, '<div class="news-item">…</div>')) == "truncated"
+    assert incompleteness(fragment, html(URL, '<div class="news-item">…</div><div class="pager" data-page="1"></div>')) is None
+
+
+def test_an_incomplete_answer_is_retried_then_given_up_with_a_reason():
+    crawler = crawler_for()
+    middleware = IncompletePageMiddleware.from_crawler(crawler)
+    request = Request(URL)
+    for attempt in (1, 2):
+        request = middleware.process_response(request, html(URL, "", request=request))
+        assert isinstance(request, Request) and request.meta["retry_times"] == attempt
+    with pytest.raises(IgnoreRequest, match="empty_200"):
+        middleware.process_response(request, html(URL, "", request=request))
+    assert crawler.stats.get_value("incomplete/empty_200") == 3
+
+
+def test_the_cookie_a_request_carries_is_read_from_its_header():
+    assert cookie_sent(Request(URL, headers={"Cookie": "a=1; hpcc=abc.12"}), "hpcc") == "abc.12"
+    assert cookie_sent(Request(URL), "hpcc") is None
+
+
+class FakeEngine:
+    """Stands in for Scrapy's engine where the middleware asks Chromium for a page: the real visit is
+    covered end to end (tests/test_e2e_crawl.py); here only how many visits are made is at stake."""
+
+    def __init__(self, middleware: BrowserCheckMiddleware) -> None:
+        self.middleware = middleware
+        self.visits = 0
+
+    async def download_async(self, request: Request) -> TextResponse:
+        self.visits += 1
+        await asyncio.sleep(0.05)  # the others are turned away meanwhile
+        [method] = [m for m in request.meta["playwright_page_methods"] if m.method is read_cookies]
+        method.result = [{"name": "hpcc", "value": f"token{self.visits}.x"}]
+        self.middleware._take_browser_cookies(request)
+        return html(request.url, '<html><body><div id="wrapper"></div></body></html>', request=request)
+
+
+def test_requests_turned_away_at_once_share_one_browser_visit_and_carry_its_cookie():
+    crawler = crawler_for(CongAnHaiphongSpider, PORTAL_BROWSER_CHECK_ATTEMPTS=3)
+    middleware = BrowserCheckMiddleware.from_crawler(crawler)
+    crawler.engine = FakeEngine(middleware)
+    requests = [Request(f"{URL}?n={n}") for n in range(5)]
+
+    async def turned_away() -> list:
+        return await asyncio.gather(*(middleware.process_response(r, html(r.url, CHECK_PAGE, request=r)) for r in requests))
+
+    loop = asyncio.new_event_loop()
+    try:
+        retried = loop.run_until_complete(turned_away())
+    finally:
+        loop.close()
+    assert crawler.engine.visits == 1 and crawler.stats.get_value("browser_check/turned_away") == 5
+    assert all(isinstance(r, Request) and r.dont_filter and r.meta[BROWSER_ATTEMPTS] == 1 for r in retried)
+    plain = Request(URL)
+    middleware.process_request(plain)
+    assert plain.cookies == {"hpcc": "token1.x"}
+
+
+def test_a_request_turned_away_too_often_is_given_up_and_counted():
+    crawler = crawler_for(CongAnHaiphongSpider, PORTAL_BROWSER_CHECK_ATTEMPTS=1)
+    middleware = BrowserCheckMiddleware.from_crawler(crawler)
+    request = Request(URL, meta={BROWSER_ATTEMPTS: 1})
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(IgnoreRequest, match="browser check not passed"):
+            loop.run_until_complete(middleware.process_response(request, html(URL, CHECK_PAGE, request=request)))
+    finally:
+        loop.close()
+    assert crawler.stats.get_value("browser_check/failed") == 1
