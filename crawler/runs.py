@@ -188,7 +188,10 @@ class CrawlRunRecorder:
             }
             if self.monitors:
                 try:
-                    run["monitors"] = await asyncio.to_thread(self.run_monitors, handle.db, spider, run, stats)
+                    # The history is read off the event loop; Spidermon runs on it (it logs, and logging counts into
+                    # the stats, which must not change under another thread while Scrapy closes the crawl).
+                    history, recent = await asyncio.to_thread(self.history, handle.db, spider)
+                    run["monitors"] = self.run_monitors(spider, run, stats, history, recent)
                 except Exception as error:  # the run is recorded whatever the monitors do
                     log.exception("the monitors could not run")
                     run["monitors"] = {"error": repr(error), "failed": [{"monitor": "monitors", "message": repr(error)}]}
@@ -204,8 +207,8 @@ class CrawlRunRecorder:
         finally:
             shared_mongo.release(self.crawler)
 
-    def run_monitors(self, db: Database, spider: Spider, run: dict, stats: dict[str, Any]) -> dict:
-        """The monitor suite over this run and the portal's recent history; its failures are sent as alerts."""
+    def history(self, db: Database, spider: Spider) -> tuple[list[dict], list[datetime]]:
+        """The spider's earlier runs (newest first) and its newest articles' dates, for the monitors."""
         try:
             history = list(db.crawl_runs.find({"spider": spider.name, "_id": {"$ne": self.run_id}, "finished_at": {"$ne": None}})
                            .sort("started_at", -1).limit(20))
@@ -214,6 +217,10 @@ class CrawlRunRecorder:
         except PyMongoError as error:  # MongoDB is away (the run spilled): judge the run on its own
             log.warning("monitors run without history: MongoDB did not answer (%s)", type(error).__name__)
             history, recent = [], []
+        return history, recent
+
+    def run_monitors(self, spider: Spider, run: dict, stats: dict[str, Any], history: list[dict], recent: list[datetime]) -> dict:
+        """The monitor suite over this run and the portal's recent history; its failures are sent as alerts."""
         suite = PortalMonitorSuite(crawler=self.crawler)
         result = SpiderMonitorRunner(spider=spider).run(suite, stats=stats, crawler=self.crawler, spider=spider, run=run,
                                                         history=history, recent_dates=recent, portal_now=self.portal_now or utc_now())

@@ -121,6 +121,7 @@ PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.skip_heavy_resources"
 # -s 'PORTAL_PARSER_PIN={"thanhphohaiphong": "2019"}' (how a crawl fared before a layout was added).
 PORTAL_PARSER_PIN: dict[str, str] = {}
 
+LOG_FORMATTER = "crawler.logformatter.PortalLogFormatter"  # a dropped item's reason, not its whole body
 LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
 
 # Incremental recrawls (see spiders/base.py).

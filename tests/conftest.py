@@ -72,16 +72,18 @@ def crawled(replica: Replica, mongo_uri: str, tmp_path_factory: pytest.TempPathF
     db = fresh_db(mongo_uri, "e2e_full")
     data_dir = tmp_path_factory.mktemp("crawl-data")
     env_base = {"MONGO_URI": mongo_uri, "MONGO_DATABASE": db.name, "PORTAL_PROFILE": "replica", "PORTAL_DATA_DIR": str(data_dir)}
-    procs = {
-        site: subprocess.Popen(
-            [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"base_url={replica.base_url(site)}"],
-            cwd=ROOT, env={**os.environ, **env_base}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace",
-        )
-        for site in (CITY, POLICE)
-    }
+    # Each crawl logs to a file, as under scrapyd: two pipes read one after the other would fill, and
+    # Chromium's driver makes the shared stderr non-blocking, so a full pipe loses log lines.
+    procs = {}
+    for site in (CITY, POLICE):
+        with (data_dir / f"{site}.log").open("w", encoding="utf-8") as log:
+            procs[site] = subprocess.Popen(
+                [sys.executable, "-m", "scrapy", "crawl", site, "-a", f"base_url={replica.base_url(site)}"],
+                cwd=ROOT, env={**os.environ, **env_base}, stdout=log, stderr=subprocess.STDOUT,
+            )
     results = {}
     for site, proc in procs.items():
-        out, _ = proc.communicate(timeout=900)
-        results[site] = CrawlResult(site, proc.returncode, out)
+        proc.wait(timeout=900)
+        results[site] = CrawlResult(site, proc.returncode, (data_dir / f"{site}.log").read_text(encoding="utf-8", errors="replace"))
     yield CrawledPortals(replica, db, results)
     db.client.close()
