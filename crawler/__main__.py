@@ -18,9 +18,13 @@ from pymongo.errors import PyMongoError
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from crawler.demo import DemoOptions, run_demo  # each command loads what it needs
+    from crawler.demo import DemoOptions, DemoUnavailable, run_demo  # each command loads what it needs
 
-    return run_demo(DemoOptions(articles_per_site=args.articles, data_dir=args.data_dir, fault_rate=args.fault_rate))
+    try:
+        return run_demo(DemoOptions(articles_per_site=args.articles, data_dir=args.data_dir, fault_rate=args.fault_rate))
+    except DemoUnavailable as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
 
 
 def _schedule(args: argparse.Namespace) -> int:

@@ -61,8 +61,16 @@ def summarise(db, truth: list[dict], codes: dict[str, int], seconds: float, logs
     return "\n".join(lines)
 
 
+class DemoUnavailable(RuntimeError):
+    """The demo needs the replica, which lives in the source tree, not in the deployed egg."""
+
+
 def run_demo(options: DemoOptions) -> int:
-    from replica.server import Replica, ReplicaOptions  # the replica serves demos and tests only
+    try:
+        from replica.server import Replica, ReplicaOptions  # the replica serves demos and tests only
+    except ImportError as error:
+        raise DemoUnavailable("the demo crawls the local replica of the portals, which is in the source tree and not in "
+                              "the deployed package: run it from a checkout (make demo)") from error
 
     started = time.monotonic()
     server = None

@@ -7,17 +7,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from pymongo.database import Database
 
-from crawler.mongo import connect, start_embedded_server
+from crawler.mongo import start_embedded_server
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
+from tests.helpers import ROOT, CrawlResult, fresh_db
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
 E2E_ARTICLES = int(os.environ.get("E2E_ARTICLES_PER_SITE", "1000"))
 
 
@@ -29,28 +27,10 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-def fresh_db(uri: str, name: str) -> Database:
-    """An empty database; close it with `db.client.close()`."""
-    client, db = connect(uri, name)
-    client.drop_database(name)
-    return db
 
 
-@dataclass
-class CrawlResult:
-    spider: str
-    returncode: int
-    log: str
 
 
-def run_crawl(spider: str, base_url: str, mongo_uri: str, database: str, data_dir: Path, *args: str,
-              timeout: int = 600) -> CrawlResult:
-    """`scrapy crawl` as an operator runs it, in a subprocess, against the replica."""
-    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_PROFILE": "replica",
-           "PORTAL_DATA_DIR": str(data_dir), "PORTAL_LOG_LEVEL": "INFO"}
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}", *args]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False)
-    return CrawlResult(spider, done.returncode, done.stdout + done.stderr)
 
 
 @pytest.fixture(scope="session")

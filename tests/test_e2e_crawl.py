@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from replica.corpus import CITY, POLICE
+from tests.helpers import GOLDEN
 from tests.parsing import as_json
-from tests.test_parser_golden import GOLDEN
 
 pytestmark = pytest.mark.e2e
 SITES = (CITY, POLICE)

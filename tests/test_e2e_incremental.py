@@ -9,7 +9,7 @@ import pytest
 from crawler.export import ExportFilters, export
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
-from tests.conftest import fresh_db, run_crawl
+from tests.helpers import fresh_db, run_crawl
 from tests.parsing import as_json
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ import pytest
 from crawler.mongo import connect, free_port
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent

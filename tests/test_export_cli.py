@@ -16,7 +16,7 @@ import pytest
 import crawler.export as export_module
 from crawler.export import ExportError, ExportFilters, export
 from pipelines.normalise import html_in_nfc
-from tests.conftest import fresh_db
+from tests.helpers import fresh_db
 
 ROOT = Path(__file__).resolve().parent.parent
 CITY, POLICE = "thanhphohaiphong", "congan_haiphong"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crawler.health import spider_health
 from crawler.monitors import fill_rates
-from tests.conftest import fresh_db
+from tests.helpers import fresh_db
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

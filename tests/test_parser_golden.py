@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,15 +9,12 @@ import pytest
 from crawler.urls import PortalOrigin
 from replica.render import qr_png
 from spiders.parsers import thanhphohaiphong
+from tests.helpers import GOLDEN, load_case
 from tests.parsing import as_json, parse_page, response_for
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.json"))
 
 
-def load_case(name: str) -> tuple[dict, str]:
-    expected = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
-    return expected, (GOLDEN / f"{name}.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -10,9 +10,9 @@ from replica.corpus import build_corpus
 from replica.render import qr_png
 from spiders.congan_haiphong import CongAnHaiphongSpider
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
+from tests.helpers import load_case
 from tests.parsing import parse_page
 from tests.pipeline_harness import make_crawler, run_items
-from tests.test_parser_golden import load_case
 
 CITY_URL = "https://thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
 

@@ -9,10 +9,9 @@ from pipelines.normalise import normalise_article
 from pipelines.store import write_articles
 from replica.render import qr_png
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
-from tests.conftest import fresh_db
+from tests.helpers import fresh_db, load_case
 from tests.parsing import parse_page
 from tests.pipeline_harness import make_crawler, run_items
-from tests.test_parser_golden import load_case
 
 URL = "https://thanhphohaiphong.gov.vn/khen-thuong-71-tap-the-ca-nhan-tieu-bieu.html"
 SEED = "thanhphohaiphong:24168"

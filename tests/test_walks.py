@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from crawler.durable import apply_updates
 from crawler.state import CrawlState, Known
 from crawler.walks import CategoryWalk, Step, WalkRecord, Walks
-from tests.conftest import fresh_db
+from tests.helpers import fresh_db
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 COMPLETE = WalkRecord(complete=True, pages=12, reached_end=True)
