@@ -165,10 +165,6 @@ class DurableWriter:
             await asyncio.wrap_future(next(iter(self._pending)))
             await asyncio.sleep(0)
 
-    def wait(self) -> None:
-        """`drain` for code outside the event loop."""
-        self._executor.submit(lambda: None).result()
-
     def close(self) -> None:
         self._executor.shutdown(wait=True)
 
@@ -186,9 +182,10 @@ class DurableWriter:
                 log.error("MongoDB refused a %s write for good (%s): spilling it for a person to look at", job.kind, error)
                 return self._spilled(job, f"refused: {error}")
             except PyMongoError as error:
-                if self._gave_up(error, attempt_started):
+                left = self._outage_left(error, attempt_started)
+                if left <= 0:
                     return self._spilled(job, self.spilling or "")
-                time.sleep(min(delay, self.outage_budget - (time.monotonic() - (self.outage_started or 0)) + 0.01))
+                time.sleep(min(delay, left + 0.01))
                 delay = min(delay * 2, 8.0)
                 continue
             except Exception as error:  # a bug in a handler: the write is kept, and the run says so
@@ -200,20 +197,19 @@ class DurableWriter:
                 counts["mongo/outages_ridden"] += 1
             return counts
 
-    def _gave_up(self, error: PyMongoError, attempt_started: float) -> bool:
-        """Note an outage (from the start of the first attempt that failed); True once it has lasted longer
-        than the budget (the writer then spills)."""
-        now = time.monotonic()
+    def _outage_left(self, error: PyMongoError, attempt_started: float) -> float:
+        """Note an outage (from the start of the first attempt that failed) and the seconds of budget left; once
+        none is left, the writer gives up on MongoDB for this run and spills."""
         if self.outage_started is None:
             self.outage_started = attempt_started
             log.warning("MongoDB is not answering (%s): holding writes for up to %.0f s", error, self.outage_budget)
-        waited = now - self.outage_started
+        waited = time.monotonic() - self.outage_started
         if waited < self.outage_budget:
-            return False
+            return self.outage_budget - waited
         self.spilling = f"MongoDB unavailable for {waited:.0f} s ({type(error).__name__})"
         log.error("%s: spilling this and every later write to %s", self.spilling, self.spill.path)
         self.on_spilling(self.spilling)
-        return True
+        return 0.0
 
     def _spilled(self, job: WriteJob, why: str) -> Counts:
         self.spill.append(job, why)
@@ -268,5 +264,5 @@ def replay_spills(db: Database, spill_dir: Path, spider: str | None = None) -> R
         (spill_dir / target).mkdir(exist_ok=True)
         path.rename(spill_dir / target / path.name)
         progress.unlink(missing_ok=True)
-        log.warning("replayed spill file %s (%d lines)", path.name, len(lines))
+        log.warning("spill file %s (%d lines): moved to spill/%s/", path.name, len(lines), target)
     return report
