@@ -66,10 +66,14 @@ class CategoryWalk:
         """Only a walk that follows a complete one may stop at the first page holding nothing new."""
         return self.incremental and self.previous is not None and self.previous.complete
 
-    def read(self, page: int, ids: Iterable[str | None], news: int, has_next: bool) -> Step:
-        """Note a listing page read (its ids, how many of its entries need a request) and decide what comes next."""
+    def saw(self, page: int, ids: Iterable[str | None]) -> None:
+        """Note a listing page read and the ids it lists (a page read out of turn: a sweep, the last page)."""
         self.pages.add(page)
         self.listed.update(i for i in ids if i)
+
+    def read(self, page: int, ids: Iterable[str | None], news: int, has_next: bool) -> Step:
+        """Note a listing page read (its ids, how many of its entries need a request) and decide what comes next."""
+        self.saw(page, ids)
         if not has_next:
             step = Step.END
         elif self.max_pages is not None and page >= self.max_pages:

@@ -199,15 +199,20 @@ class PortalSpider(scrapy.Spider):
         if status in GONE and known is not None and not known.rejected:
             yield ArticleRemoved(site=self.name, native_id=known.native_id, url=known.url, http_status=status)
             return
+        yield self.failed_fetch(self.origin.public_url(request.url), failure_reason(failure), request.cb_kwargs.get("listing_url"),
+                                status)
+
+    def failed_fetch(self, url: str, reason: str, listing_url: str | None, status: int | None = None) -> FetchFailure:
+        """An article given up on for this run: counted, logged, and a record for `rejects` (the next run asks again)."""
         self.crawler.stats.inc_value("fetch/failed")
-        log.warning("giving up on %s for this run: %s", request.url, failure_reason(failure))
-        yield FetchFailure(
-            site=self.name,
-            url=self.origin.public_url(request.url),
-            reason=failure_reason(failure),
-            listing_url=request.cb_kwargs.get("listing_url"),
-            http_status=status,
-        )
+        log.warning("giving up on %s for this run: %s", url, reason)
+        return FetchFailure(site=self.name, url=url, reason=reason, listing_url=listing_url, http_status=status)
+
+    def listing_failed(self, failure: Failure) -> Iterable[Any]:
+        """A listing page that could not be had: its walk proves nothing about what it missed, and is not complete."""
+        self.walks[failure.request.cb_kwargs["category"]].failed = True
+        self.page_failed(failure, "listing page")
+        return ()
 
     def page_failed(self, failure: Failure, what: str) -> None:
         """A listing, API or feed page that could not be had: a fact of the run (kept in crawl_runs), not a record."""

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from scrapy.http import Request, Response, TextResponse
-from twisted.python.failure import Failure
 
 from crawler.middlewares.browser_check import browser_meta
 from crawler.middlewares.incomplete import COMPLETE_MARKER
@@ -98,8 +97,7 @@ class CongAnHaiphongSpider(PortalSpider):
         for entry in news:
             yield self.article_request(entry, response)
         if sweep:
-            walk.pages.add(page)
-            walk.listed.update(e.native_id for e in entries if e.native_id)
+            walk.saw(page, (e.native_id for e in entries))
             walk.sweep_left -= 1
             if walk.sweep_left == 0:
                 yield from self.removals_in(category)
@@ -127,8 +125,7 @@ class CongAnHaiphongSpider(PortalSpider):
         self.crawler.stats.inc_value("listing/pages")
         walk = self.walks[category]
         entries = self.identified(parser.parse_listing(response, self.origin).entries)
-        walk.pages.add(walk.total_pages)
-        walk.listed.update(e.native_id for e in entries if e.native_id)
+        walk.saw(walk.total_pages, (e.native_id for e in entries))
         for entry in entries:  # the oldest articles: unknown ones are fetched, not only counted
             if self.wants(entry):
                 yield self.article_request(entry, response)
@@ -153,10 +150,6 @@ class CongAnHaiphongSpider(PortalSpider):
         walk = self.walks[category]
         if walk.reached_end:
             yield from self.confirm_removals(self.state.ids(category) - walk.listed)
-
-    def listing_failed(self, failure: Failure) -> None:
-        self.walks[failure.request.cb_kwargs["category"]].failed = True  # a listing with a hole in it proves nothing
-        self.page_failed(failure, "listing page")
 
     def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
         if unchanged := self.unchanged(response):

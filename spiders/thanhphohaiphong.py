@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -59,6 +60,11 @@ class ThanhphohaiphongSpider(PortalSpider):
     def article_id_from_url(self, url: str) -> str | None:
         return parser.post_id_from_url(url)
 
+    @cached_property
+    def pinned_layout(self) -> str | None:
+        """The parser layout PORTAL_PARSER_PIN names for this portal (read once, not per article), if any."""
+        return self.crawler.settings.getdict("PORTAL_PARSER_PIN").get(self.name)
+
     # Category listings ------------------------------------------------------------------------
 
     def listing_request(self, url: str, category: str, page: int) -> Request:
@@ -80,8 +86,7 @@ class ThanhphohaiphongSpider(PortalSpider):
         yield from self.walk_ended()
 
     def listing_failed(self, failure: Failure) -> Iterable[Any]:
-        self.walks[failure.request.cb_kwargs["category"]].failed = True
-        self.page_failed(failure, "listing page")
+        yield from super().listing_failed(failure)
         yield from self.walk_ended()
 
     def walk_ended(self) -> Iterable[Request]:
@@ -185,7 +190,7 @@ class ThanhphohaiphongSpider(PortalSpider):
         if unchanged := self.unchanged(response):
             yield unchanged
             return
-        layout = parser.layout_of(response, self.crawler.settings.getdict("PORTAL_PARSER_PIN").get(self.name))
+        layout = parser.layout_of(response, self.pinned_layout)
         self.crawler.stats.inc_value(f"parser/layout/{layout.name}")
         item = self.finish_item(parser.parse_article(response, self.origin, layout), response, listing_url, seen_url)
         if not self.fanpage_requested and (fanpage := parser.parse_fanpage_qr(response, self.origin)):
@@ -215,11 +220,7 @@ class ThanhphohaiphongSpider(PortalSpider):
         """The QR image could not be had: the network's fault, not the article's. It is a failed
         fetch of the article (asked for again next run), never a `qr_unreadable` reject."""
         item: ArticleItem = failure.request.cb_kwargs["item"]
-        self.crawler.stats.inc_value("fetch/failed")
-        reason = failure_reason(failure)
-        self.logger.warning("giving up on the QR image of %s for this run: %s", item.url, reason)
-        yield FetchFailure(site=self.name, url=item.url, reason=f"{reason} (its QR image)", listing_url=item.listing_url,
-                           http_status=None)
+        yield self.failed_fetch(item.url, f"{failure_reason(failure)} (its QR image)", item.listing_url)
 
     def parse_fanpage_qr(self, response: Response, fanpage: dict) -> Iterable[SiteFacts]:
         payload = decode_qr(response.body)
