@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -262,13 +263,8 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
     rows = list(tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show))
     base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"
     result = ExportResult(rows=len(rows))
-    try:
+    with _whole_or_absent(result):
         _write_set(result, out_dir, base, formats, rows, filters, target, started, mark)
-    except BaseException:
-        for path in [*result.files, result.manifest]:  # the set is whole or absent
-            if path is not None:
-                path.unlink(missing_ok=True)
-        raise
     if delta:  # only a delta moves the target on, once every file is safely written
         db.export_watermarks.update_one({"_id": target}, {"$set": {"exported_until": started, "filters": filters.selection(),
                                                                    "last_manifest": result.manifest_data}}, upsert=True)
@@ -288,20 +284,36 @@ def export_collection(db: Database, out_dir: Path, collection: str, site: str | 
     base = name or f"{collection}-{started:%Y%m%dT%H%M%SZ}"
     result = ExportResult(rows=len(docs))
     path, result.manifest = out_dir / f"{base}.jsonl", out_dir / f"{base}.manifest.json"
-    try:
+    with _whole_or_absent(result):
         result.files.append(path)
         _write_atomically(path, lambda tmp: tmp.write_text("".join(json.dumps(_json_value(d), ensure_ascii=False) + "\n"
                                                                    for d in docs), "utf-8"))
         result.manifest_data = {"schema_version": SCHEMA_VERSION, "generated_at": started.isoformat(), "collection": collection,
-                                "filters": {"site": site}, "rows": len(docs),
-                                "files": [{"name": path.name, "format": "jsonl", "bytes": path.stat().st_size, "sha256": _sha256(path)}]}
-        _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(result.manifest_data, ensure_ascii=False, indent=2),
-                                                                      "utf-8"))
-    except BaseException:
-        for written in (path, result.manifest):
-            written.unlink(missing_ok=True)
-        raise
+                                "filters": {"site": site}, "rows": len(docs), "files": [_file_entry(path)]}
+        _write_manifest(result)
     return result
+
+
+@contextmanager
+def _whole_or_absent(result: ExportResult) -> Iterator[None]:
+    """The files of an export as a set: when writing any of them fails, those already written are removed."""
+    try:
+        yield
+    except BaseException:
+        for path in [*result.files, result.manifest]:
+            if path is not None:
+                path.unlink(missing_ok=True)
+        raise
+
+
+def _file_entry(path: Path) -> dict:
+    """A written file as the manifest lists it: name, format, size, checksum."""
+    return {"name": path.name, "format": path.suffix[1:], "bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _write_manifest(result: ExportResult) -> None:
+    _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(result.manifest_data, ensure_ascii=False, indent=2),
+                                                                  "utf-8"))
 
 
 def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str], rows: list[dict], filters: ExportFilters,
@@ -323,9 +335,9 @@ def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str
         "removed_rows": sum(1 for r in rows if r["removed_at"] is not None),
         "period": {"first_published_at": _iso(published[0]) if published else None,
                    "last_published_at": _iso(published[-1]) if published else None},
-        "files": [{"name": p.name, "format": p.suffix[1:], "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in result.files],
+        "files": [_file_entry(p) for p in result.files],
         "columns": list(COLUMNS),
     }
     result.manifest = out_dir / f"{base}.manifest.json"
     result.manifest_data = manifest
-    _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"))
+    _write_manifest(result)
