@@ -28,20 +28,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from crawler.scheduling import REFUSED, Scrapyd, ScrapydError, pairs
+    from crawler.scheduling import REFUSED, Cluster, Scheduled, ScrapydError, node_urls, pairs
 
-    scrapyd = Scrapyd(args.scrapyd, args.project)
     try:
-        active = scrapyd.active_jobs(args.spider)
-        if active:
-            ids = ", ".join(f"{job['id']} ({'running' if 'start_time' in job else 'pending'})" for job in active)
-            print(f"not scheduling {args.spider}: a job of it is already pending or running: {ids}", file=sys.stderr)
-            return REFUSED
-        job, version = scrapyd.schedule(args.spider, pairs(args.arg, "-a"), pairs(args.set, "-s"))
+        cluster = Cluster.from_environment(node_urls(args.scrapyd), args.project)
+        outcome = cluster.schedule(args.spider, pairs(args.arg, "-a"), pairs(args.set, "-s"))
     except (ScrapydError, ValueError) as error:
         print(f"could not schedule {args.spider}: {error}", file=sys.stderr)
         return 1
-    print(f"scheduled {args.spider}: job {job}, version {version or 'latest'}")
+    if not isinstance(outcome, Scheduled):
+        ids = ", ".join(f"{job.job} ({job.state} on {job.node})" for job in outcome)
+        print(f"not scheduling {args.spider}: a job of it is already pending or running: {ids}", file=sys.stderr)
+        return REFUSED
+    print(f"scheduled {args.spider}: job {outcome.job}, version {outcome.version or 'latest'}, on {outcome.node}")
     return 0
 
 
@@ -259,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
 
     schedule = commands.add_parser("schedule", help="schedule a spider on scrapyd unless a job of it is pending or running")
     schedule.add_argument("spider", choices=["thanhphohaiphong", "congan_haiphong"])
-    schedule.add_argument("--scrapyd", default=os.environ.get("SCRAPYD_URL", "http://127.0.0.1:6800"), help="scrapyd's URL")
+    schedule.add_argument("--scrapyd", action="append", metavar="URL",
+                          help="a scrapyd node; repeat (or list, comma-separated) for several; default $SCRAPYD_URL "
+                               "(credentials: SCRAPYD_USERNAME and SCRAPYD_PASSWORD, else ~/.netrc)")
     schedule.add_argument("--project", default=os.environ.get("SCRAPYD_PROJECT", "haiphong_portal"))
     schedule.add_argument("-a", dest="arg", action="append", default=[], metavar="NAME=VALUE", help="spider argument")
     schedule.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE", help="job setting")
