@@ -30,6 +30,7 @@ from pymongo.database import Database
 from tqdm import tqdm
 
 from crawler.dates import PORTAL_TZ, utc_now
+from crawler.items import CONTENT, IDENTITY, fields_of
 
 SCHEMA_VERSION = 2
 FORMATS = ("parquet", "csv", "jsonl")
@@ -42,41 +43,59 @@ _IMAGE = pa.struct([("url", pa.string()), ("caption", pa.string())])
 _SOURCE = pa.struct([("text", pa.string()), ("name", pa.string()), ("publisher", pa.string())])
 _QR = pa.struct([("image_url", pa.string()), ("caption", pa.string()), ("payload", pa.string()), ("matches_url", pa.bool_())])
 
-# The exported columns: name -> (Parquet type, how a document gives it). The data dictionary
-# (docs/data-dictionary.md) has one row per column; a test keeps the two in step.
-COLUMNS: dict[str, tuple[pa.DataType, Callable[[dict], Any]]] = {
-    "id": (pa.string(), lambda d: d["_id"]),
-    "site": (pa.string(), lambda d: d.get("site")),
-    "native_id": (pa.string(), lambda d: d.get("native_id")),
-    "url": (pa.string(), lambda d: d.get("url")),
-    "url_aliases": (pa.list_(pa.string()), lambda d: d.get("url_aliases") or []),
-    "title": (pa.string(), lambda d: d.get("title")),
-    "summary": (pa.string(), lambda d: d.get("summary")),
-    "published_at": (_TS, lambda d: d.get("published_at")),
-    "published_at_local": (_TS_LOCAL, lambda d: d["published_at"].astimezone(PORTAL_TZ) if d.get("published_at") else None),
-    "published_date_local": (pa.date32(), lambda d: d["published_at"].astimezone(PORTAL_TZ).date() if d.get("published_at") else None),
-    "modified_at": (_TS, lambda d: d.get("modified_at")),
-    "date_text": (pa.string(), lambda d: d.get("date_text")),
-    "categories": (pa.list_(_NAMED), lambda d: d.get("categories") or []),
-    "author": (pa.string(), lambda d: d.get("author")),
-    "source": (_SOURCE, lambda d: d.get("source")),
-    "body_text": (pa.string(), lambda d: d.get("body_text")),
-    "body_html": (pa.string(), lambda d: d.get("body_html")),
-    "images": (pa.list_(_IMAGE), lambda d: d.get("images") or []),
-    "offsite_images": (pa.list_(_IMAGE), lambda d: d.get("offsite_images") or []),
-    "qr": (_QR, lambda d: {k: (d.get("qr") or {}).get(k) for k in ("image_url", "caption", "payload", "matches_url")}
-           if d.get("qr") else None),
-    "related_urls": (pa.list_(pa.string()), lambda d: d.get("related_urls") or []),
-    "content_hash": (pa.string(), lambda d: d.get("content_hash")),
-    "revision": (pa.int32(), lambda d: d.get("revision")),
-    "duplicate_of": (pa.string(), lambda d: d.get("duplicate_of")),
-    "removed_at": (_TS, lambda d: d.get("removed_at")),
+def _field(name: str, empty: list | None = None) -> Callable[[dict], Any]:
+    """A document's field as stored; a missing or null list as an empty one."""
+    if empty is None:
+        return lambda d: d.get(name)
+    return lambda d: d.get(name) or []
+
+
+def _local_time(d: dict) -> datetime | None:
+    return d["published_at"].astimezone(PORTAL_TZ) if d.get("published_at") else None
+
+
+# The Parquet type of each field of the item model that is exported. Which fields there are, and
+# in what order, is the model's (crawler.items): a new field without a type here fails at import.
+_MODEL_TYPES: dict[str, pa.DataType] = {
+    "site": pa.string(), "native_id": pa.string(), "url": pa.string(), "title": pa.string(), "summary": pa.string(),
+    "published_at": _TS, "modified_at": _TS, "date_text": pa.string(), "categories": pa.list_(_NAMED), "author": pa.string(),
+    "source": _SOURCE, "body_text": pa.string(), "body_html": pa.string(), "images": pa.list_(_IMAGE),
+    "offsite_images": pa.list_(_IMAGE), "qr": _QR, "related_urls": pa.list_(pa.string()),
+}
+_GETTERS: dict[str, Callable[[dict], Any]] = {
+    "qr": lambda d: {k: (d.get("qr") or {}).get(k) for k in ("image_url", "caption", "payload", "matches_url")} if d.get("qr") else None,
+}
+# Columns the store adds, placed after the model field they belong with.
+_AFTER: dict[str, dict[str, tuple[pa.DataType, Callable[[dict], Any]]]] = {
+    "url": {"url_aliases": (pa.list_(pa.string()), _field("url_aliases", []))},
+    "published_at": {"published_at_local": (_TS_LOCAL, _local_time),
+                     "published_date_local": (pa.date32(), lambda d: t.date() if (t := _local_time(d)) else None)},
+}
+_STORED = {
+    "content_hash": (pa.string(), _field("content_hash")),
+    "revision": (pa.int32(), _field("revision")),
+    "duplicate_of": (pa.string(), _field("duplicate_of")),
+    "removed_at": (_TS, _field("removed_at")),
     "first_seen_at": (_TS, lambda d: d.get("crawl", {}).get("first_seen_at")),
     "last_seen_at": (_TS, lambda d: d.get("crawl", {}).get("last_seen_at")),
     "last_changed_at": (_TS, lambda d: d.get("crawl", {}).get("last_changed_at")),
     "job_id": (pa.string(), lambda d: d.get("crawl", {}).get("job_id")),
     "crawler_version": (pa.string(), lambda d: d.get("crawl", {}).get("version")),
 }
+
+
+def _columns() -> dict[str, tuple[pa.DataType, Callable[[dict], Any]]]:
+    columns: dict[str, tuple[pa.DataType, Callable[[dict], Any]]] = {"id": (pa.string(), lambda d: d["_id"])}
+    for name in fields_of(IDENTITY, CONTENT):
+        empty = [] if str(_MODEL_TYPES[name]).startswith("list") else None
+        columns[name] = (_MODEL_TYPES[name], _GETTERS.get(name) or _field(name, empty))
+        columns |= _AFTER.get(name, {})
+    return columns | _STORED
+
+
+# The exported columns: name -> (Parquet type, how a document gives it). The data dictionary
+# (docs/data-dictionary.md) has one row per column; a test keeps the two in step.
+COLUMNS = _columns()
 SCHEMA = pa.schema([(name, kind) for name, (kind, _) in COLUMNS.items()])
 
 

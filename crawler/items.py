@@ -2,51 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-# Fields a parser extracts from an article page (the record contract, less what the pipelines add).
-EXTRACTED_FIELDS = (
-    "_id", "site", "native_id", "url", "title", "summary", "published_at", "modified_at",
-    "date_text", "categories", "author", "source", "body_text", "body_html", "images", "offsite_images", "qr",
-    "related_urls",
-)
+from scrapy.exceptions import DropItem
+
+# What each field of ArticleItem is, in its metadata: the lists below are derived from it.
+IDENTITY, CONTENT, PIPELINE, FETCH = "identity", "content", "pipeline", "fetch"
+
+
+def _kind(kind: str, **options: Any) -> Any:
+    return field(metadata={"kind": kind}, **options)
 
 
 @dataclass
 class ArticleItem:
     """One article as found on one page of a portal."""
 
-    site: str
-    native_id: str | None
-    url: str
-    title: str | None = None
-    summary: str | None = None
-    published_at: datetime | None = None
-    modified_at: datetime | None = None
-    date_text: str | None = None
-    categories: list[dict[str, str]] = field(default_factory=list)
-    author: str | None = None
-    source: dict[str, Any] | None = None
-    body_text: str = ""
-    body_html: str = ""
-    images: list[dict[str, str | None]] = field(default_factory=list)
+    # Who it is (the record's `_id` is `site:native_id`) and what the parser read off its page.
+    site: str = _kind(IDENTITY)
+    native_id: str | None = _kind(IDENTITY)
+    url: str = _kind(CONTENT)
+    title: str | None = _kind(CONTENT, default=None)
+    summary: str | None = _kind(CONTENT, default=None)
+    published_at: datetime | None = _kind(CONTENT, default=None)
+    modified_at: datetime | None = _kind(CONTENT, default=None)
+    date_text: str | None = _kind(CONTENT, default=None)
+    categories: list[dict[str, str]] = _kind(CONTENT, default_factory=list)
+    author: str | None = _kind(CONTENT, default=None)
+    source: dict[str, Any] | None = _kind(CONTENT, default=None)
+    body_text: str = _kind(CONTENT, default="")
+    body_html: str = _kind(CONTENT, default="")
+    images: list[dict[str, str | None]] = _kind(CONTENT, default_factory=list)
     # Images another host serves (tracking pixels, embeds): never fetched, kept as data.
-    offsite_images: list[dict[str, str | None]] = field(default_factory=list)
-    qr: dict[str, Any] | None = None
-    related_urls: list[str] = field(default_factory=list)
-    # Filled by the pipelines.
-    content_hash: str | None = None
-    body_fingerprint: str | None = None
-    url_aliases: list[str] = field(default_factory=list)
-    duplicate_of: str | None = None
+    offsite_images: list[dict[str, str | None]] = _kind(CONTENT, default_factory=list)
+    qr: dict[str, Any] | None = _kind(CONTENT, default=None)
+    related_urls: list[str] = _kind(CONTENT, default_factory=list)
+    # Filled by the pipelines (the deduplicate stage).
+    body_fingerprint: str | None = _kind(PIPELINE, default=None)
+    url_aliases: list[str] = _kind(PIPELINE, default_factory=list)
     # How it was fetched: every URL it was seen under, where it was listed, the answer's status.
-    seen_urls: list[str] = field(default_factory=list)
-    listing_url: str | None = None
-    http_status: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
+    seen_urls: list[str] = _kind(FETCH, default_factory=list)
+    listing_url: str | None = _kind(FETCH, default=None)
+    http_status: int | None = _kind(FETCH, default=None)
+    etag: str | None = _kind(FETCH, default=None)
+    last_modified: str | None = _kind(FETCH, default=None)
 
     @property
     def _id(self) -> str | None:  # named as MongoDB stores it
@@ -55,6 +56,25 @@ class ArticleItem:
     def extracted(self) -> dict[str, Any]:
         """The fields a parser is answerable for, as a plain dict (golden tests compare these)."""
         return {name: getattr(self, name) for name in EXTRACTED_FIELDS}
+
+
+def fields_of(*kinds: str) -> tuple[str, ...]:
+    """The names of ArticleItem's fields of these kinds, in the model's order."""
+    return tuple(f.name for f in fields(ArticleItem) if f.metadata["kind"] in kinds)
+
+
+# What a parser extracts from an article page (the record contract, less what the pipelines add).
+EXTRACTED_FIELDS = ("_id", *fields_of(IDENTITY, CONTENT))
+# An article's content: what a revision keeps when it changes, what makes a stored record differ.
+CONTENT_FIELDS = fields_of(CONTENT)
+
+
+class Rejected(DropItem):
+    """A record not fit to store, with every reason: the store keeps it in `rejects` (an item_dropped signal)."""
+
+    def __init__(self, site: str, url: str, reasons: list[str], raw: dict[str, Any]) -> None:
+        super().__init__(f"rejected {url}: {', '.join(reasons)}")
+        self.site, self.url, self.reasons, self.raw = site, url, reasons, raw
 
 
 @dataclass

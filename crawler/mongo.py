@@ -1,7 +1,7 @@
 """MongoDB for the crawl: `MONGO_URI` when set, else an embedded SecantusDB server (GPL, optional).
 
 Every write is journaled (`j=True`): the embedded server loses acknowledged writes on a crash
-otherwise. One connection serves all the components of a crawl (`SharedMongo`).
+otherwise. One connection serves all the components of a crawl (`MongoConnection`, an extension).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 import socket
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
+from scrapy import signals
 
 from crawler.durable import DurableWriter
 
@@ -82,68 +82,83 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-@dataclass
-class MongoHandle:
-    client: MongoClient
-    db: Database
-    server: Any = None
-    users: int = 0
-    writer: DurableWriter | None = None
+class MongoConnection:
+    """The crawl's one MongoDB connection and durable writer, as a Scrapy extension.
+
+    Pipelines, the spider's state and the run recorder reach it through `MongoConnection.of(crawler)`.
+    It opens on first use (the pipelines' `open_spider` comes before any signal a crawl sends) and
+    closes when the engine stops, after every `spider_closed` handler has written its last word.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self._lock = threading.Lock()
+        self._opened: tuple[MongoClient, Database, Any] | None = None
+        self._writer: DurableWriter | None = None
+        crawler.signals.connect(self.close, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> MongoConnection:
+        return cls(crawler)
+
+    @classmethod
+    def of(cls, crawler: Any) -> MongoConnection:
+        try:
+            extensions = crawler.extensions.middlewares
+        except RuntimeError:  # Crawler.extensions is not set before the crawl starts
+            extensions = ()
+        for extension in extensions:
+            if isinstance(extension, cls):
+                return extension
+        raise RuntimeError(f"{cls.__module__}.{cls.__name__} is not in EXTENSIONS: the crawl has no MongoDB")
+
+    @property
+    def db(self) -> Database:
+        return self._open()[1]
+
+    @property
+    def writer(self) -> DurableWriter:
+        self._open()
+        assert self._writer is not None
+        return self._writer
+
+    def _open(self) -> tuple[MongoClient, Database, Any]:
+        with self._lock:
+            if self._opened is None:
+                self._opened = open_database(self.crawler.settings)
+                self._writer = _writer_for(self.crawler, self._opened[1])
+            return self._opened
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.client.close()
-        if self.server is not None:
-            self.server.stop()
+        with self._lock:
+            opened, self._opened = self._opened, None
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+        if opened is not None:
+            client, _, server = opened
+            client.close()
+            if server is not None:
+                server.stop()
 
 
-@dataclass
-class SharedMongo:
-    """One MongoDB connection per crawl, opened by its first user and closed by its last."""
-
-    handles: dict[int, MongoHandle] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def acquire(self, crawler: Any) -> MongoHandle:
-        with self.lock:
-            handle = self.handles.get(id(crawler))
-            if handle is None:
-                handle = self._open(crawler.settings)
-                handle.writer = _writer_for(crawler, handle.db)
-                self.handles[id(crawler)] = handle
-            handle.users += 1
-            return handle
-
-    def release(self, crawler: Any) -> None:
-        with self.lock:
-            handle = self.handles.get(id(crawler))
-            if handle is None:
-                return
-            handle.users -= 1
-            if handle.users <= 0:
-                del self.handles[id(crawler)]
-                handle.close()
-
-    @staticmethod
-    def _open(settings: Any) -> MongoHandle:
-        uri = settings.get("MONGO_URI")
-        database = settings.get("MONGO_DATABASE")
-        if uri:
-            client, db = connect(uri, database)
-            return MongoHandle(client, db)
-        if not settings.getbool("MONGO_EMBEDDED"):
-            raise MongoUnavailable(
-                "MONGO_URI is not set and this job may not start a private embedded MongoDB (MONGO_EMBEDDED=0, "
-                "as under scrapyd): point MONGO_URI at the shared server, e.g. one run by `python -m crawler mongo-server`"
-            )
-        server = start_embedded_server(Path(settings.get("PORTAL_DATA_DIR")) / "mongo")
-        try:
-            client, db = connect(server.uri, database)
-        except MongoUnavailable:
-            server.stop()
-            raise
-        return MongoHandle(client, db, server)
+def open_database(settings: Any) -> tuple[MongoClient, Database, Any]:
+    """(client, database, embedded server or None) as the settings say: MONGO_URI, else an embedded server."""
+    uri = settings.get("MONGO_URI")
+    database = settings.get("MONGO_DATABASE")
+    if uri:
+        return (*connect(uri, database), None)
+    if not settings.getbool("MONGO_EMBEDDED"):
+        raise MongoUnavailable(
+            "MONGO_URI is not set and this job may not start a private embedded MongoDB (MONGO_EMBEDDED=0, "
+            "as under scrapyd): point MONGO_URI at the shared server, e.g. one run by `python -m crawler mongo-server`"
+        )
+    server = start_embedded_server(Path(settings.get("PORTAL_DATA_DIR")) / "mongo")
+    try:
+        return (*connect(server.uri, database), server)
+    except MongoUnavailable:
+        server.stop()
+        raise
 
 
 def _writer_for(crawler: Any, db: Database) -> DurableWriter:
@@ -171,5 +186,3 @@ def _writer_for(crawler: Any, db: Database) -> DurableWriter:
                            on_counts=add_counts, on_spilling=close_crawl)
     return writer
 
-
-shared_mongo = SharedMongo()

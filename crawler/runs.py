@@ -13,6 +13,7 @@ spider reads what is known.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -31,7 +32,7 @@ from twisted.internet import task
 
 from crawler.dates import utc_now
 from crawler.durable import replay_spills, update, updates_job
-from crawler.mongo import shared_mongo
+from crawler.mongo import MongoConnection
 from crawler.monitors import PortalMonitorSuite, fill_rates, results_of
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,10 @@ class CrawlRunRecorder:
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
 
+    @functools.cached_property
+    def mongo(self) -> MongoConnection:  # looked up once the crawl's extensions are all built
+        return MongoConnection.of(self.crawler)
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         settings = crawler.settings
@@ -122,9 +127,8 @@ class CrawlRunRecorder:
         self.crawler.stats.inc_value("items/errors")
 
     async def spider_opened(self, spider: Spider) -> None:
-        handle = shared_mongo.acquire(self.crawler)
         settings = self.crawler.settings
-        replayed = await asyncio.to_thread(replay_spills, handle.db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider.name)
+        replayed = await asyncio.to_thread(replay_spills, self.mongo.db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider.name)
         if replayed.files:
             log.warning("replayed %d spill files of earlier runs: %d writes", replayed.files, replayed.records)
             self.crawler.stats.set_value("mongo/replayed", replayed.records)
@@ -132,7 +136,7 @@ class CrawlRunRecorder:
         job_id = job_id_of(spider)
         self.run_id = f"{spider.name}:{job_id}"
         args = getattr(spider, "args", None)
-        await handle.writer.submit(updates_job([
+        await self.mongo.writer.submit(updates_job([
             update("crawl_runs", {"spider": spider.name, "state": "running"},
                    {"$set": {"state": "interrupted", "state_reason": "the run stopped without closing (killed?)"}}),
             update("crawl_runs", {"spider": spider.name, "state": {"$exists": False}, "finish_reason": None},
@@ -152,60 +156,54 @@ class CrawlRunRecorder:
                 "state": "running",
             }}, upsert=True),
         ]))
-        await handle.writer.drain()
+        await self.mongo.writer.drain()
         self.heartbeat = task.LoopingCall(self.beat)
         self.heartbeat.start(self.heartbeat_seconds, now=False)
 
     def beat(self) -> None:
-        handle = shared_mongo.handles.get(id(self.crawler))
-        if handle is not None and handle.writer is not None:
-            handle.writer.try_submit(updates_job([update("crawl_runs", {"_id": self.run_id}, {"$set": {"heartbeat_at": utc_now()}})]))
+        self.mongo.writer.try_submit(updates_job([update("crawl_runs", {"_id": self.run_id}, {"$set": {"heartbeat_at": utc_now()}})]))
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
-        handle = shared_mongo.handles.get(id(self.crawler))
-        if handle is None or self.run_id is None:
+        if self.run_id is None:  # the run never opened (MongoDB unreachable at the start)
             return
-        try:
-            await handle.writer.drain()  # the last batches' counts are in the stats before they are read
-            stats: dict[str, Any] = self.crawler.stats.get_stats()
-            state, why, code = run_outcome(reason, stats)
-            ops = []
-            walks = getattr(spider, "walk_updates", None)
-            if walks is not None:
-                ops += walks(clean=state == "finished")  # a walk counts as done only when its run is
-            items, rates = fill_rates(stats)
-            run = {
-                "_id": self.run_id, "spider": spider.name, "started_at": self.started_at,
-                "finished_at": utc_now(), "finish_reason": reason, "state": state, "state_reason": why,
-                "exit_code": code, "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
-                "facts": getattr(spider, "run_facts", {}),
-                "kind": "incremental" if getattr(spider, "incremental", False) else "full",
-                "items": items, "fill_rates": rates,
-                "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items()
-                                      if k.startswith("rejects/") and k not in ("rejects/total", "rejects/resolved")},
-            }
-            if self.monitors:
-                try:
-                    # The history is read off the event loop; Spidermon runs on it (it logs, and logging counts into
-                    # the stats, which must not change under another thread while Scrapy closes the crawl).
-                    history, recent = await asyncio.to_thread(self.history, handle.db, spider)
-                    run["monitors"] = self.run_monitors(spider, run, stats, history, recent)
-                except Exception as error:  # the run is recorded whatever the monitors do
-                    log.exception("the monitors could not run")
-                    run["monitors"] = {"error": repr(error), "failed": [{"monitor": "monitors", "message": repr(error)}]}
-            ops.append(update("crawl_runs", {"_id": self.run_id}, {"$set": {k: v for k, v in run.items() if k != "_id"}}))
-            await handle.writer.submit(updates_job(ops))
-            await handle.writer.drain()
-            stats = self.crawler.stats.get_stats()
-            state, why, code = run_outcome(reason, stats)  # the run's own last writes may have been spilled
-            self.crawler.stats.set_value("run/state", state)
-            self.crawler.stats.set_value("run/exit_code", code)
-            (log.info if code == EXIT_FINISHED else log.error)("run %s: %s%s (exit status %d)", self.run_id, state,
-                                                               f", {why}" if why else "", code)
-        finally:
-            shared_mongo.release(self.crawler)
+        await self.mongo.writer.drain()  # the last batches' counts are in the stats before they are read
+        stats: dict[str, Any] = self.crawler.stats.get_stats()
+        state, why, code = run_outcome(reason, stats)
+        ops = []
+        walks = getattr(spider, "walk_updates", None)
+        if walks is not None:
+            ops += walks(clean=state == "finished")  # a walk counts as done only when its run is
+        items, rates = fill_rates(stats)
+        run = {
+            "_id": self.run_id, "spider": spider.name, "started_at": self.started_at,
+            "finished_at": utc_now(), "finish_reason": reason, "state": state, "state_reason": why,
+            "exit_code": code, "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
+            "facts": getattr(spider, "run_facts", {}),
+            "kind": "incremental" if getattr(spider, "incremental", False) else "full",
+            "items": items, "fill_rates": rates,
+            "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items()
+                                  if k.startswith("rejects/") and k not in ("rejects/total", "rejects/resolved")},
+        }
+        if self.monitors:
+            try:
+                # The history is read off the event loop; Spidermon runs on it (it logs, and logging counts into
+                # the stats, which must not change under another thread while Scrapy closes the crawl).
+                history, recent = await asyncio.to_thread(self.history, self.mongo.db, spider)
+                run["monitors"] = self.run_monitors(spider, run, stats, history, recent)
+            except Exception as error:  # the run is recorded whatever the monitors do
+                log.exception("the monitors could not run")
+                run["monitors"] = {"error": repr(error), "failed": [{"monitor": "monitors", "message": repr(error)}]}
+        ops.append(update("crawl_runs", {"_id": self.run_id}, {"$set": {k: v for k, v in run.items() if k != "_id"}}))
+        await self.mongo.writer.submit(updates_job(ops))
+        await self.mongo.writer.drain()
+        stats = self.crawler.stats.get_stats()
+        state, why, code = run_outcome(reason, stats)  # the run's own last writes may have been spilled
+        self.crawler.stats.set_value("run/state", state)
+        self.crawler.stats.set_value("run/exit_code", code)
+        (log.info if code == EXIT_FINISHED else log.error)("run %s: %s%s (exit status %d)", self.run_id, state,
+                                                           f", {why}" if why else "", code)
 
     def history(self, db: Database, spider: Spider) -> tuple[list[dict], list[datetime]]:
         """The spider's earlier runs (newest first) and its newest articles' dates, for the monitors."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from scrapy.settings import default_settings
 
 from crawler import __version__
+from crawler.portals import DEFAULT_DATABASE
 
 # Scrapy's cookie jar splits domains with tldextract, which would fetch the public suffix list
 # from the internet at start-up; the snapshot it ships is enough, and crawl hosts may be offline.
@@ -32,7 +33,7 @@ MONGO_URI = os.environ.get("MONGO_URI") or None
 # Without MONGO_URI a crawl may start its own embedded MongoDB, but never under scrapyd: the next
 # job could not see a private store, and two jobs cannot open one data folder.
 MONGO_EMBEDDED = os.environ.get("MONGO_EMBEDDED", "0" if os.environ.get("SCRAPY_PROJECT") else "1") == "1"
-MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "haiphong_portal")
+MONGO_DATABASE = os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE)
 MONGO_BATCH_SIZE = 100
 # Writes go through one worker thread (crawler.durable): at most this many batches wait for it,
 # then the pipelines wait (back-pressure) instead of the downloads freezing.
@@ -82,6 +83,7 @@ ITEM_PIPELINES = {
     "pipelines.store.StoreInMongoPipeline": 400,
 }
 EXTENSIONS = {
+    "crawler.mongo.MongoConnection": 100,  # the crawl's one MongoDB connection and write path
     "crawler.runs.CrawlRunRecorder": 500,
     # Spidermon counts how often each field of the stored articles is filled (the fill-rate monitor reads it).
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,

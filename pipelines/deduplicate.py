@@ -11,6 +11,7 @@ both are crawled at once.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -21,10 +22,19 @@ from scrapy.crawler import Crawler
 
 from crawler.durable import handles
 from crawler.items import ArticleItem
+from crawler.portals import PORTALS
+from crawler.text import fold_for_matching
+
+from . import ArticleStage
 
 log = logging.getLogger(__name__)
-# When a story and its repost carry the same time, the portal that broke it comes first.
-_ORIGINATING_SITES = ("congan_haiphong",)
+# Below this many letters a body says too little to call two articles the same.
+FINGERPRINT_MIN_CHARS = 200
+
+
+def body_fingerprint(body_text: str) -> str | None:
+    folded = fold_for_matching(body_text)
+    return hashlib.sha1(folded.encode()).hexdigest() if len(folded) >= FINGERPRINT_MIN_CHARS else None
 
 
 def aliases_of(item: ArticleItem) -> list[str]:
@@ -49,7 +59,9 @@ def resolve_reposts(db: Database) -> int:
     ops, copies = [], set()
     for group in groups:
         def order(doc: dict) -> tuple[bool, datetime, int, str]:
-            return (doc["credits_source"], doc["published_at"], 0 if doc["site"] in _ORIGINATING_SITES else 1, doc["id"])
+            # When a story and its repost carry the same time, the portal that breaks stories comes first.
+            rank = PORTALS[doc["site"]].originating_rank if doc["site"] in PORTALS else len(PORTALS)
+            return (doc["credits_source"], doc["published_at"], rank, doc["id"])
         docs = sorted(group["docs"], key=order)
         original = docs[0]["id"]
         ops.append(UpdateOne({"_id": original}, {"$set": {"duplicate_of": None}}))
@@ -61,7 +73,9 @@ def resolve_reposts(db: Database) -> int:
     return len(copies)
 
 
-class DeduplicateArticlePipeline:
+class DeduplicateArticlePipeline(ArticleStage):
+    """Gathers an article's URLs met in this run into its aliases, and gives it the fingerprint reposts are found by."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.seen: dict[str, set[str]] = defaultdict(set)
@@ -70,9 +84,8 @@ class DeduplicateArticlePipeline:
     def from_crawler(cls, crawler: Crawler) -> DeduplicateArticlePipeline:
         return cls(crawler)
 
-    def process_item(self, item: object) -> object:
-        if not isinstance(item, ArticleItem):
-            return item
+    async def process_article(self, item: ArticleItem) -> ArticleItem:
+        item.body_fingerprint = body_fingerprint(item.body_text)
         item.url_aliases = aliases_of(item)
         if item._id in self.seen:
             self.crawler.stats.inc_value("articles/seen_again_in_run")

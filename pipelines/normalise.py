@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 
 from scrapy.crawler import Crawler
 
-from crawler.items import ArticleItem, ArticleRemoved, ArticleUnchanged, FetchFailure
-from crawler.text import clean_paragraphs, clean_text, fold_for_matching, join_paragraphs
+from crawler.items import ArticleItem
+from crawler.text import clean_paragraphs, clean_text, join_paragraphs
 from crawler.urls import canonical_url
 
-# Below this many letters a body says too little to call two articles the same.
-FINGERPRINT_MIN_CHARS = 200
-
-
-def content_hash(title: str | None, body_text: str) -> str:
-    return hashlib.sha256(f"{title or ''}\n{body_text}".encode()).hexdigest()
-
-
-def body_fingerprint(body_text: str) -> str | None:
-    folded = fold_for_matching(body_text)
-    return hashlib.sha1(folded.encode()).hexdigest() if len(folded) >= FINGERPRINT_MIN_CHARS else None
+from . import ArticleStage
 
 
 def html_in_nfc(fragment: str) -> str:
@@ -58,12 +47,12 @@ def normalise_article(item: ArticleItem, public_origin: str) -> ArticleItem:
     item.related_urls = [u for u in item.related_urls if u != item.url]
     if item.qr:
         item.qr["caption"] = clean_text(item.qr.get("caption")) or None
-    item.content_hash = content_hash(item.title, item.body_text)
-    item.body_fingerprint = body_fingerprint(item.body_text)
     return item
 
 
-class NormaliseArticlePipeline:
+class NormaliseArticlePipeline(ArticleStage):
+    """Articles only: the spider hands bookkeeping items over with canonical URLs already."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
@@ -71,10 +60,5 @@ class NormaliseArticlePipeline:
     def from_crawler(cls, crawler: Crawler) -> NormaliseArticlePipeline:
         return cls(crawler)
 
-    def process_item(self, item: object) -> object:
-        if isinstance(item, ArticleItem):
-            normalise_article(item, self.crawler.spider.public_origin)
-        elif isinstance(item, FetchFailure | ArticleRemoved | ArticleUnchanged):
-            # Not ArticleSeenUnder: the URL it carries is the other spelling, kept as an alias.
-            item.url = canonical_url(item.url, self.crawler.spider.public_origin)
-        return item
+    async def process_article(self, item: ArticleItem) -> ArticleItem:
+        return normalise_article(item, self.crawler.spider.public_origin)

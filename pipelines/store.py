@@ -7,6 +7,7 @@ portal no longer serves gets `removed_at`, and is never deleted.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from dataclasses import asdict
@@ -14,19 +15,28 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.database import Database
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.dates import utc_now
 from crawler.durable import WriteJob, handles, update, updates_job
-from crawler.items import EXTRACTED_FIELDS, ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, SiteFacts
-from crawler.mongo import shared_mongo
+from crawler.items import (
+    CONTENT_FIELDS,
+    EXTRACTED_FIELDS,
+    ArticleItem,
+    ArticleRemoved,
+    ArticleSeenUnder,
+    ArticleUnchanged,
+    Rejected,
+    SiteFacts,
+)
+from crawler.mongo import MongoConnection
 from crawler.runs import job_id_of
 
 log = logging.getLogger(__name__)
 
 # What a revision keeps of the content it replaces.
-REVISION_FIELDS = ("url", "title", "summary", "published_at", "modified_at", "date_text", "categories", "author",
-                   "source", "body_text", "body_html", "images", "offsite_images", "qr", "related_urls", "content_hash", "revision")
+REVISION_FIELDS = (*CONTENT_FIELDS, "content_hash", "revision")
 INDEXES = {
     "articles": [
         IndexModel([("site", ASCENDING), ("published_at", DESCENDING)]),
@@ -40,6 +50,11 @@ INDEXES = {
     "rejects": [IndexModel([("site", ASCENDING), ("reasons", ASCENDING)])],
     "crawl_runs": [IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)])],
 }
+
+
+def content_hash(title: str | None, body_text: str) -> str:
+    """What says the text changed: a new hash keeps the old content as a revision."""
+    return hashlib.sha256(f"{title or ''}\n{body_text}".encode()).hexdigest()
 
 
 def _record_differs(old: dict, fields: dict[str, Any]) -> bool:
@@ -72,7 +87,8 @@ def write_articles(db: Database, payload: dict) -> Counter:
     revision_ops: list[Any] = []
     for _id, item in latest.items():
         fields = {name: getattr(item, name) for name in EXTRACTED_FIELDS if name != "_id"}
-        fields |= {"content_hash": item.content_hash, "body_fingerprint": item.body_fingerprint,
+        digest = content_hash(item.title, item.body_text)
+        fields |= {"content_hash": digest, "body_fingerprint": item.body_fingerprint,
                    "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
                    "crawl.etag": item.etag, "crawl.last_modified": item.last_modified, **provenance}
         aliases = set(item.url_aliases)
@@ -81,7 +97,7 @@ def write_articles(db: Database, payload: dict) -> Counter:
         if old is None:
             change["$setOnInsert"] = {"revision": 1, "duplicate_of": None, "crawl.first_seen_at": now, "crawl.last_changed_at": now}
             counts["articles/new"] += 1
-        elif old.get("content_hash") != item.content_hash:
+        elif old.get("content_hash") != digest:
             revision = old.get("revision", 1)
             revision_ops.append(UpdateOne({"_id": f"{_id}:r{revision}"}, {"$setOnInsert": {
                 "article_id": _id, "replaced_at": now, **{k: old.get(k) for k in REVISION_FIELDS}}}, upsert=True))
@@ -111,6 +127,16 @@ def write_articles(db: Database, payload: dict) -> Counter:
     return counts
 
 
+def reject(rejected: Rejected, job_id: str, spider: str) -> dict:
+    """The `rejects` document of a record not stored: every reason, what was read, the jobs that met it."""
+    now = utc_now()
+    return update("rejects", {"_id": f"{rejected.site}:{rejected.url}"},
+                  {"$set": {"site": rejected.site, "url": rejected.url, "reasons": rejected.reasons, "raw": rejected.raw,
+                            "last_rejected_at": now, "job_id": job_id, "spider": spider},
+                   "$setOnInsert": {"first_rejected_at": now}, "$addToSet": {"jobs": job_id}},
+                  upsert=True)
+
+
 def mark(item: object, job_id: str) -> dict | None:
     """The update a bookkeeping item asks of a stored article (no content to compare)."""
     now = utc_now()
@@ -128,31 +154,40 @@ def mark(item: object, job_id: str) -> dict | None:
 
 
 class StoreInMongoPipeline:
-    """Hands articles and marks to the crawl's durable writer in batches; at the end, settles reposts."""
+    """Hands articles, marks and rejects to the crawl's durable writer in batches; at the end, settles reposts."""
 
     def __init__(self, crawler: Crawler, batch_size: int) -> None:
         self.crawler = crawler
         self.batch_size = batch_size
         self.pending: list[ArticleItem] = []
-        self.marks: list[dict] = []  # unchanged and removed articles, aliases, site facts
+        self.marks: list[dict] = []  # unchanged and removed articles, aliases, site facts, rejects
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreInMongoPipeline:
         return cls(crawler, crawler.settings.getint("MONGO_BATCH_SIZE"))
 
     def open_spider(self) -> None:
-        handle = shared_mongo.acquire(self.crawler)
-        self.writer = handle.writer
-        ensure_indexes(handle.db)
+        mongo = MongoConnection.of(self.crawler)
+        self.writer = mongo.writer
+        ensure_indexes(mongo.db)
 
     async def close_spider(self) -> None:
-        try:
-            await self.flush()
-            # After the last article is written, whichever portal was crawled: reposts across the collection.
-            await self.writer.submit(WriteJob("reposts", {}))
-            await self.writer.drain()
-        finally:
-            shared_mongo.release(self.crawler)
+        await self.flush()
+        # After the last article is written, whichever portal was crawled: reposts across the collection.
+        await self.writer.submit(WriteJob("reposts", {}))
+        await self.writer.drain()
+
+    async def item_dropped(self, item: object, exception: BaseException) -> None:
+        """A record a stage rejected is kept in `rejects` with its reasons: nothing is dropped silently."""
+        if not isinstance(exception, Rejected):
+            return
+        stats = self.crawler.stats
+        stats.inc_value("rejects/total")
+        for reason in exception.reasons:
+            stats.inc_value(f"rejects/{reason.split(':', 1)[0]}")
+        self.marks.append(reject(exception, job_id_of(self.crawler.spider), self.crawler.spider.name))
+        await self._flush_when_full()
 
     async def process_item(self, item: object) -> object:
         if isinstance(item, ArticleItem):
@@ -161,9 +196,12 @@ class StoreInMongoPipeline:
             self.marks.append(change)
             if isinstance(item, ArticleUnchanged | ArticleRemoved):
                 self.crawler.stats.inc_value("articles/unchanged" if isinstance(item, ArticleUnchanged) else "articles/removed")
+        await self._flush_when_full()
+        return item
+
+    async def _flush_when_full(self) -> None:
         if len(self.pending) + len(self.marks) >= self.batch_size:
             await self.flush()
-        return item
 
     async def flush(self) -> None:
         # Articles first: a mark (unchanged, removed, alias) may be about an article of this batch.

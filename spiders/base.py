@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from crawler.dates import utc_now
 from crawler.durable import updates_job
 from crawler.items import ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, FetchFailure
-from crawler.mongo import shared_mongo
+from crawler.mongo import MongoConnection
 from crawler.runs import job_id_of
 from crawler.state import CrawlState, Known
 from crawler.urls import PortalOrigin
@@ -65,14 +65,11 @@ class PortalSpider(scrapy.Spider):
 
     async def load_state(self) -> None:
         """What MongoDB knows of the portal and of its last walks; this run's walks are marked under way."""
-        handle = shared_mongo.acquire(self.crawler)
-        try:
-            self.state = await asyncio.to_thread(CrawlState.load, handle.db, self.name)
-            incremental = not self.args.full and bool(self.state.known)
-            self.walks = await asyncio.to_thread(Walks.load, handle.db, self.name, self.args.categories, incremental, self.args.max_pages)
-            await handle.writer.submit(updates_job(self.walks.started(self.run_id, utc_now())))
-        finally:
-            shared_mongo.release(self.crawler)
+        mongo = MongoConnection.of(self.crawler)
+        self.state = await asyncio.to_thread(CrawlState.load, mongo.db, self.name)
+        incremental = not self.args.full and bool(self.state.known)
+        self.walks = await asyncio.to_thread(Walks.load, mongo.db, self.name, self.args.categories, incremental, self.args.max_pages)
+        await mongo.writer.submit(updates_job(self.walks.started(self.run_id, utc_now())))
         unfinished = self.walks.unfinished_before()
         log.info("%s: %d articles known before this run%s%s", self.name, len(self.state.known), " (full crawl)" if self.args.full else "",
                  f"; the last walk of {', '.join(unfinished)} did not finish: walking to the end" if unfinished else "")
@@ -187,7 +184,7 @@ class PortalSpider(scrapy.Spider):
         """A 304 to a conditional request: the stored article is current."""
         native_id = response.meta.get("native_id")
         if response.status == 304 and native_id:
-            return ArticleUnchanged(site=self.name, native_id=native_id, url=self.origin.public_url(response.url))
+            return ArticleUnchanged(site=self.name, native_id=native_id, url=self.origin.canonical_url(response.url))
         return None
 
     def fetch_failed(self, failure: Failure) -> Iterable[FetchFailure | ArticleRemoved]:
@@ -199,11 +196,12 @@ class PortalSpider(scrapy.Spider):
         if status in GONE and known is not None and not known.rejected:
             yield ArticleRemoved(site=self.name, native_id=known.native_id, url=known.url, http_status=status)
             return
-        yield self.failed_fetch(self.origin.public_url(request.url), failure_reason(failure), request.cb_kwargs.get("listing_url"),
+        yield self.failed_fetch(request.url, failure_reason(failure), request.cb_kwargs.get("listing_url"),
                                 status)
 
     def failed_fetch(self, url: str, reason: str, listing_url: str | None, status: int | None = None) -> FetchFailure:
         """An article given up on for this run: counted, logged, and a record for `rejects` (the next run asks again)."""
+        url = self.origin.canonical_url(url)
         self.crawler.stats.inc_value("fetch/failed")
         log.warning("giving up on %s for this run: %s", url, reason)
         return FetchFailure(site=self.name, url=url, reason=reason, listing_url=listing_url, http_status=status)

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Iterable
 from pathlib import Path
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
@@ -24,6 +25,7 @@ def make_crawler(spidercls: type, mongo_uri: str, database: str, data_dir: Path,
     values = {k: v for k, v in vars(project_settings).items() if k.isupper()}
     values |= {"MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_DATA_DIR": str(data_dir), **settings}
     crawler = get_crawler(spidercls, values)
+    crawler._apply_settings()  # the extensions, MongoConnection among them, as a crawl builds them
     crawler.spider = crawler._create_spider()
     return crawler
 
@@ -42,11 +44,14 @@ async def run_items_async(crawler: Crawler, items: Iterable[object]) -> list[obj
         try:
             for stage in stages:
                 item = await _maybe_await(stage.process_item(item))
-        except DropItem:
+        except DropItem as dropped:  # as Scrapy's scraper does: the signal, which the store records rejects on
+            await crawler.signals.send_catch_log_async(signals.item_dropped, item=item, response=None, exception=dropped,
+                                                       spider=crawler.spider)
             continue
         passed.append(item)
     # Scrapy closes the stages at once (asyncio.gather): nothing may hang on their order.
     await asyncio.gather(*(_maybe_await(stage.close_spider()) for stage in stages if hasattr(stage, "close_spider")))
+    await crawler.signals.send_catch_log_async(signals.engine_stopped)  # MongoConnection closes
     return passed
 
 

@@ -4,7 +4,7 @@ import pytest
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.mongo import MongoUnavailable, SharedMongo, connect, redact
+from crawler.mongo import MongoConnection, MongoUnavailable, connect, open_database, redact
 
 
 def settings(**values):
@@ -15,7 +15,7 @@ def settings(**values):
 
 def test_a_job_without_mongo_uri_fails_fast_rather_than_keep_a_private_store():
     with pytest.raises(MongoUnavailable, match="MONGO_URI is not set"):
-        SharedMongo._open(settings(MONGO_URI=None, MONGO_EMBEDDED=False))
+        open_database(settings(MONGO_URI=None, MONGO_EMBEDDED=False))
 
 
 def test_an_unreachable_server_is_named_without_its_password_in_one_short_line():
@@ -53,3 +53,22 @@ def test_redact_masks_the_password_of_any_uri():
     assert redact("mongodb://u:p%40ss@h1:1,h2:2/?replicaSet=rs0") == "mongodb://u:***@h1:1,h2:2/?replicaSet=rs0"
     assert redact("mongodb+srv://crawler:secret@cluster.example/db") == "mongodb+srv://crawler:***@cluster.example/db"
     assert redact("mongodb://h1:1,h2:2/") == "mongodb://h1:1,h2:2/"
+
+
+def test_the_crawl_has_one_connection_an_extension_opened_on_first_use_and_closed_when_the_engine_stops(mongo_uri, tmp_path):
+    import asyncio
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from spiders.thanhphohaiphong import ThanhphohaiphongSpider
+    from tests.pipeline_harness import make_crawler
+
+    crawler = make_crawler(ThanhphohaiphongSpider, mongo_uri, "extension_check", tmp_path)
+    mongo = MongoConnection.of(crawler)
+    assert mongo is MongoConnection.of(crawler) and mongo._opened is None  # nothing opened by merely building the crawl
+    assert mongo.db.command("ping")["ok"] == 1 and mongo.writer is mongo.writer
+    asyncio.run(crawler.signals.send_catch_log_async(signals.engine_stopped))
+    assert mongo._opened is None and mongo._writer is None
+    with pytest.raises(RuntimeError, match="MongoConnection is not in EXTENSIONS"):
+        MongoConnection.of(get_crawler(ThanhphohaiphongSpider, {"EXTENSIONS": {}}))
