@@ -16,6 +16,8 @@ from pathlib import Path
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from crawler.portals import DEFAULT_DATABASE, NAMES, PORTALS
+
 
 def _demo(args: argparse.Namespace) -> int:
     from crawler.demo import DemoOptions, DemoUnavailable, run_demo  # each command loads what it needs
@@ -53,7 +55,7 @@ def _database(command: str) -> Iterator[Database]:
     if not uri:
         sys.exit(f"{command} reads MongoDB: set MONGO_URI (e.g. the server `python -m crawler mongo-server` runs)")
     try:
-        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"))
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE))
     except MongoUnavailable as error:
         sys.exit(str(error))
     try:
@@ -122,10 +124,8 @@ def _unwritable_folder(folder: Path) -> str | None:
 
 def _category_slug(wanted: str, site: str | None) -> str | int:
     """The slug of a category given by slug or by name (either portal's), or exit status 2 with the choices."""
-    from spiders.parsers import congan_haiphong, thanhphohaiphong
-
-    known = {name: slug for parser in (thanhphohaiphong, congan_haiphong) if site in (None, parser.SITE)
-             for slug, name in parser.CATEGORIES.items()}
+    known = {name: slug for portal in PORTALS.values() if site in (None, portal.name)
+             for slug, name in portal.categories.items()}
     for name, slug in known.items():
         if wanted.strip().casefold() in (slug.casefold(), name.casefold()):
             return slug
@@ -172,7 +172,7 @@ def _crawl_database(data_dir: Path, timeout_ms: int = 5000) -> Iterator[Database
         server = start_embedded_server(data_dir.resolve() / "mongo")
         uri = server.uri
     try:
-        client, db = connect(uri, os.environ.get("MONGO_DATABASE", "haiphong_portal"), timeout_ms=timeout_ms)
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE), timeout_ms=timeout_ms)
         try:
             yield db
         finally:
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(run=_demo)
 
     schedule = commands.add_parser("schedule", help="schedule a spider on scrapyd unless a job of it is pending or running")
-    schedule.add_argument("spider", choices=["thanhphohaiphong", "congan_haiphong"])
+    schedule.add_argument("spider", choices=NAMES)
     schedule.add_argument("--scrapyd", action="append", metavar="URL",
                           help="a scrapyd node; repeat (or list, comma-separated) for several; default $SCRAPYD_URL "
                                "(credentials: SCRAPYD_USERNAME and SCRAPYD_PASSWORD, else ~/.netrc)")
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     exporter = commands.add_parser("export", help="write articles for analysts: Parquet, CSV, JSON Lines, with a manifest")
     exporter.add_argument("--out", type=Path, default=Path("exports"), help="folder for the files (default ./exports)")
     exporter.add_argument("--format", action="append", choices=["parquet", "csv", "jsonl"], help="repeat for several; default all")
-    exporter.add_argument("--site", choices=["thanhphohaiphong", "congan_haiphong"])
+    exporter.add_argument("--site", choices=NAMES)
     exporter.add_argument("--since", type=_vietnam_date, help="published on or after this Vietnam date (YYYY-MM-DD), or a time with offset")
     exporter.add_argument("--until", type=_vietnam_date, help="published before this Vietnam date (YYYY-MM-DD), or a time with offset")
     exporter.add_argument("--category", help="category slug (path) or name, e.g. an-ninh-quoc-phong or 'An ninh - Quốc phòng'")
@@ -298,18 +298,18 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--timeout", type=int, default=5, help="seconds to wait for MongoDB (default 5)")
     health.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),
                         help="without MONGO_URI: the data folder whose embedded MongoDB to read (default ./data, as make demo)")
-    health.add_argument("--spider", action="append", choices=["thanhphohaiphong", "congan_haiphong"], help="repeat; default both")
+    health.add_argument("--spider", action="append", choices=NAMES, help="repeat; default every portal")
     health.set_defaults(run=_health)
 
     replay = commands.add_parser("replay-spill", help="write what crawls spilled to files while MongoDB was away")
     replay.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),
                         help="the crawls' PORTAL_DATA_DIR (default ./data): spill files are in its spill/ folder")
-    replay.add_argument("--spider", choices=["thanhphohaiphong", "congan_haiphong"], help="only this spider's spills")
+    replay.add_argument("--spider", choices=NAMES, help="only this spider's spills")
     replay.set_defaults(run=_replay_spill)
 
     args = parser.parse_args(argv)
     if args.command == "health" and not args.spider:
-        args.spider = ["thanhphohaiphong", "congan_haiphong"]
+        args.spider = list(NAMES)
     return args.run(args)
 
 

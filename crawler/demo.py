@@ -12,9 +12,9 @@ from pathlib import Path
 
 from crawler.export import FORMATS, ExportFilters, export
 from crawler.mongo import connect, start_embedded_server
+from crawler.portals import DEFAULT_DATABASE, NAMES, PORTALS
 from crawler.report import write_report
 
-SPIDERS = ("thanhphohaiphong", "congan_haiphong")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,7 +23,7 @@ class DemoOptions:
     articles_per_site: int = 1000
     data_dir: Path = Path("data")
     fault_rate: float = 0.03
-    database: str = "haiphong_portal"
+    database: str = DEFAULT_DATABASE
 
 
 def run_spiders(base_urls: dict[str, str], mongo_uri: str, options: DemoOptions) -> dict[str, int]:
@@ -33,7 +33,7 @@ def run_spiders(base_urls: dict[str, str], mongo_uri: str, options: DemoOptions)
     env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": options.database, "PORTAL_PROFILE": "replica",
            "PORTAL_DATA_DIR": str(options.data_dir.resolve())}
     procs = {}
-    for spider in SPIDERS:
+    for spider in NAMES:
         log = (logs / f"{spider}.log").open("w", encoding="utf-8")
         cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_urls[spider]}"]
         procs[spider] = (subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log)
@@ -47,7 +47,7 @@ def run_spiders(base_urls: dict[str, str], mongo_uri: str, options: DemoOptions)
 def summarise(db, truth: list[dict], codes: dict[str, int], seconds: float, logs: Path) -> str:
     lines = [f"Crawled both portals of the replica in {seconds:.1f} s.", ""]
     lines.append(f"{'portal':<18}{'stored':>8}{'expected':>10}{'new':>7}{'changed':>9}{'rejects':>9}{'requests':>10}  exit")
-    for spider in SPIDERS:
+    for spider in NAMES:
         expected = sum(1 for r in truth if r["site"] == spider and r["outcome"] == "stored")
         stored = db.articles.count_documents({"site": spider})
         run = db.crawl_runs.find_one({"spider": spider}, sort=[("started_at", -1)]) or {}
@@ -82,8 +82,8 @@ def run_demo(options: DemoOptions) -> int:
     try:
         replica_options = ReplicaOptions(articles_per_site=options.articles_per_site, fault_rate=options.fault_rate)
         with Replica(replica_options) as replica:
-            base_urls = {spider: replica.base_url(spider) for spider in SPIDERS}
-            print(f"Replica: city portal {base_urls['thanhphohaiphong']}, police portal {base_urls['congan_haiphong']}, "
+            base_urls = {spider: replica.base_url(spider) for spider in NAMES}
+            print(f"Replica: {', '.join(f'{PORTALS[name].title} {url}' for name, url in base_urls.items())}, "
                   f"{options.articles_per_site} articles each", flush=True)
             codes = run_spiders(base_urls, mongo_uri, options)
             truth = replica.truth()

@@ -17,9 +17,10 @@ from pymongo.database import Database
 
 from crawler.dates import PORTAL_TZ, utc_now
 from crawler.export import readable_mode
+from crawler.portals import PORTALS
 
-SITES = {"thanhphohaiphong": "Cổng tin tức TP Hải Phòng", "congan_haiphong": "Công an TP Hải Phòng"}
-COLOURS = {"thanhphohaiphong": "#1f77b4", "congan_haiphong": "#d62728"}
+SITES = {portal.name: portal.title for portal in PORTALS.values()}
+COLOURS = {portal.name: portal.colour for portal in PORTALS.values()}
 FILL_FIELDS = {"author": "tác giả / byline", "source": "nguồn / source", "qr": "mã QR / QR code", "images": "ảnh / images",
                "summary": "sapo / summary"}
 _LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 60},

@@ -29,7 +29,7 @@ LISTING_READY = "#news-list .news-item, #news-list .pager, #news-list .news-erro
 
 
 class CongAnHaiphongSpider(PortalSpider):
-    name = "congan_haiphong"
+    name = parser.SITE
     public_origin = parser.PUBLIC_ORIGIN
     categories = parser.CATEGORIES
     # The browser check: its cookie, and a page to earn it on (real pages carry #wrapper, the check has none).
@@ -102,7 +102,7 @@ class CongAnHaiphongSpider(PortalSpider):
             if walk.sweep_left == 0:
                 yield from self.removals_in(category)
             return
-        step = walk.read(page, (e.native_id for e in entries), len(news), listing.next_url is not None)
+        step = walk.read(page, (e.native_id for e in entries), len(news), listing.has_next)
         if step is Step.NEXT:
             yield self.news_list_request(category, page + 1)
         elif step is Step.END:

@@ -31,7 +31,7 @@ API_PAGE_SIZE = 100
 
 
 class ThanhphohaiphongSpider(PortalSpider):
-    name = "thanhphohaiphong"
+    name = parser.SITE
     public_origin = parser.PUBLIC_ORIGIN
     categories = parser.CATEGORIES
 
@@ -79,7 +79,7 @@ class ThanhphohaiphongSpider(PortalSpider):
         news = [e for e in entries if self.wants(e)]
         for entry in news:
             yield self.article_request(entry, response)
-        step = self.walks[category].read(page, (e.native_id for e in entries), len(news), listing.next_url is not None)
+        step = self.walks[category].read(page, (e.native_id for e in entries), len(news), listing.has_next)
         if step is Step.NEXT:
             yield self.listing_request(self.origin.fetch_url(listing.next_url), category, page + 1)
             return

@@ -8,12 +8,13 @@ from typing import Any
 from scrapy.http import HtmlResponse
 
 from crawler.items import ArticleItem
+from crawler.portals import PORTALS
 from crawler.qr import decode_qr
 from crawler.urls import PortalOrigin
 from pipelines.normalise import normalise_article
-from spiders.parsers import congan_haiphong, thanhphohaiphong
+from spiders.parsers import thanhphohaiphong
 
-PARSERS = {"thanhphohaiphong": thanhphohaiphong, "congan_haiphong": congan_haiphong}
+PARSERS = {name: portal.parser_module() for name, portal in PORTALS.items()}
 
 
 def response_for(url: str, body: str | bytes) -> HtmlResponse:

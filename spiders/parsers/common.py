@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
 from parsel import Selector, SelectorList
+from scrapy.http import TextResponse
 
-from crawler.text import clean_text
+from crawler.bylines import Trailer, split_trailer
+from crawler.items import CONTENT, IDENTITY, ArticleItem, fields_of
+from crawler.sanitize import sanitize_html
+from crawler.text import clean_paragraphs, clean_text, join_paragraphs
 from crawler.urls import PortalOrigin
 
 
@@ -18,17 +25,17 @@ class ListingEntry:
     url: str
     title: str
     date: datetime | None = None
-    summary: str = ""
     native_id: str | None = None
     modified: datetime | None = None
 
 
 @dataclass
 class ListingPage:
-    """A page of a category listing: its entries, and where the next page is."""
+    """A page of a category listing: its entries, whether a next page follows, and its URL when the page links it."""
 
     entries: list[ListingEntry] = field(default_factory=list)
-    next_url: str | None = None
+    has_next: bool = False
+    next_url: str | None = None  # the police portal pages by an AJAX call the spider builds: no URL
     page: int | None = None
     total_pages: int | None = None
 
@@ -73,3 +80,88 @@ def first_text(selector: Selector, *queries: str) -> str:
 def meta_content(selector: Selector, prop: str) -> str:
     return clean_text(selector.css(f'meta[property="{prop}"]::attr(content), meta[name="{prop}"]::attr(content)').get())
 
+
+
+@dataclass
+class Body:
+    """An article's body as read: its paragraphs (the byline and source line split off), its images."""
+
+    trailer: Trailer
+    images: list[dict]
+    offsite_images: list[dict]
+
+    @property
+    def text(self) -> str:
+        return join_paragraphs(self.trailer.paragraphs)
+
+
+def read_body(content: SelectorList, origin: PortalOrigin, base: str, *, is_image_block: Callable[[Selector], bool],
+              block_caption: str, inline_caption: Callable[[Selector, Selector], str | None]) -> Body:
+    """The paragraphs and images of an article's content, child by child, for both portals.
+
+    An image block (a `<figure>`, a table holding a photo) gives images captioned by its caption
+    and no paragraph; any other child gives its text, and the images it holds.
+    """
+    paragraphs: list[str] = []
+    images: list[dict] = []
+    for node in filter(is_content, content.xpath("./*")):
+        block = is_image_block(node)
+        caption = (text_of(node.css(block_caption)) or None) if block else None
+        for img in node.css("img"):
+            images.append({"url": origin.canonical_url(img.attrib.get("src", ""), base),
+                           "caption": caption if block else inline_caption(node, img)})
+        if not block:
+            paragraphs.append(text_of(node))
+    own, offsite = split_offsite(images, origin)
+    return Body(split_trailer(clean_paragraphs(paragraphs)), own, offsite)
+
+
+class ArticlePage:
+    """One article page read field by field (web-poet's page objects are the model): a method per record field.
+
+    A portal's page subclass defines one small method for each field of the record contract
+    (`crawler.items`: identity and content fields); `to_item` calls them all, so a field added
+    to the model and not to a page fails at once.
+    """
+
+    site: str
+
+    def __init__(self, response: TextResponse, origin: PortalOrigin) -> None:
+        self.response = response
+        self.origin = origin
+        self.base = response.url
+
+    @cached_property
+    def content(self) -> SelectorList:
+        """The element holding the article's body."""
+        raise NotImplementedError
+
+    @cached_property
+    def body(self) -> Body:
+        raise NotImplementedError
+
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def body_html(self) -> str:
+        return sanitize_html(self.content.get() or "", self.base, lambda u: self.origin.public_url(u))
+
+    def body_text(self) -> str:
+        return self.body.text
+
+    def images(self) -> list[dict]:
+        return self.body.images
+
+    def offsite_images(self) -> list[dict]:
+        return self.body.offsite_images
+
+    def author(self) -> str | None:
+        return self.body.trailer.author
+
+    def source(self) -> dict[str, Any] | None:
+        return self.body.trailer.source
+
+    def to_item(self) -> ArticleItem:
+        values = {name: getattr(self, name)() for name in fields_of(IDENTITY, CONTENT) if name != "site"}
+        return ArticleItem(site=self.site, **values, seen_urls=[self.origin.public_url(self.response.url)],
+                           http_status=self.response.status)

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from functools import cached_property
 from urllib.parse import urlsplit
 
+from parsel import SelectorList
 from scrapy.http import TextResponse
 
-from crawler.bylines import split_trailer
 from crawler.dates import parse_vietnamese_datetime
 from crawler.items import ArticleItem
-from crawler.sanitize import sanitize_html
-from crawler.text import clean_paragraphs, join_paragraphs
+from crawler.portals import PORTALS
 from crawler.urls import PortalOrigin
 
-from .common import ListingEntry, ListingPage, first_text, is_content, meta_content, split_offsite, tag_of, text_of
+from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, read_body, tag_of, text_of
 
-SITE = "congan_haiphong"
-PUBLIC_ORIGIN = "https://congan.haiphong.gov.vn"
-CATEGORIES = {
-    "Tin-An-ninh-trat-tu": "Tin An ninh trật tự",
-    "Phong-trao-toan-dan-bao-ve-ANTQ": "Phong trào toàn dân bảo vệ ANTQ",
-    "Xay-dung-luc-luong": "Xây dựng lực lượng",
-    "Canh-bao-toi-pham": "Cảnh báo tội phạm",
-}
+PORTAL = PORTALS["congan_haiphong"]
+SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
 NEWS_LIST_PATH = "/Ajax/NewsList.ashx"
 # The phrase of the browser-check page, in its title and its text (see challenge.html).
 CHALLENGE_MARKER = "Đang kiểm tra trình duyệt"
@@ -61,7 +56,6 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
             url=url,
             title=text_of(item.css("a.news-title")),
             date=parse_vietnamese_datetime(text_of(item.css(".news-date"))),
-            summary=text_of(item.css(".news-sapo")),
             native_id=article_id_from_url(url),
         ))
     pager = response.css(".pager")
@@ -69,7 +63,7 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
     total = pager.attrib.get("data-total-pages", "") if pager else ""
     total_pages = int(total) if total.isdigit() else None
     has_next = bool(response.css("a.page-next")) or (page is not None and total_pages is not None and page < total_pages)
-    return ListingPage(entries=entries, page=page, total_pages=total_pages, next_url="next" if has_next else None)
+    return ListingPage(entries=entries, page=page, total_pages=total_pages, has_next=has_next)
 
 
 def listing_category_id(response: TextResponse) -> str | None:
@@ -82,53 +76,62 @@ def listing_page_size(response: TextResponse, default: int = 15) -> int:
     return int(size) if size.isdigit() else default
 
 
-def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
-    """An article page, without the slogan, the "TƯ CÁCH" box or the visitor counter."""
-    base = response.url
-    detail = response.css(".news-detail")
-    content = detail.css(".news-content")
-    paragraphs: list[str] = []
-    images: list[dict] = []
-    for node in filter(is_content, content.xpath("./*")):
-        tag = tag_of(node)
-        if tag == "table" and node.css("img"):
-            caption = text_of(node.css("td.image_desc")) or None
-            for img in node.css("img"):
-                images.append({"url": origin.canonical_url(img.attrib.get("src", ""), base), "caption": caption})
-            continue
-        for img in node.css("img"):
-            images.append({"url": origin.canonical_url(img.attrib.get("src", ""), base), "caption": img.attrib.get("alt") or None})
-        paragraphs.append(text_of(node))
-    trailer = split_trailer(clean_paragraphs(paragraphs))
-    images, offsite_images = split_offsite(images, origin)
-    canonical = meta_content(response, "og:url") or base
-    url = origin.canonical_url(canonical, base)
-    date_text = first_text(detail, ".news-date") or None
-    shown = parse_vietnamese_datetime(date_text)
-    categories = []
-    for link in response.css(".breadcrumb a"):
-        path = urlsplit(link.attrib.get("href", "")).path.strip("/")
-        if path.endswith(".html"):
-            categories.append({"slug": path.removesuffix(".html"), "name": text_of(link)})
-    return ArticleItem(
-        site=SITE,
-        native_id=detail.attrib.get("data-news-id") or article_id_from_url(url),
-        url=url,
-        title=first_text(detail, "h1.news-title") or meta_content(response, "og:title") or None,
-        summary=first_text(content, ".sapo") or meta_content(response, "description") or None,
+class PoliceArticlePage(ArticlePage):
+    """An article page of the police portal (ASP.NET CMS), without the slogan, the "TƯ CÁCH" box or the visitor counter."""
+
+    site = SITE
+
+    @cached_property
+    def detail(self) -> SelectorList:
+        return self.response.css(".news-detail")
+
+    @cached_property
+    def content(self) -> SelectorList:
+        return self.detail.css(".news-content")
+
+    @cached_property
+    def body(self) -> Body:
+        return read_body(self.content, self.origin, self.base,
+                         is_image_block=lambda node: tag_of(node) == "table" and bool(node.css("img")),
+                         block_caption="td.image_desc", inline_caption=lambda node, img: img.attrib.get("alt") or None)
+
+    def native_id(self) -> str | None:
+        return self.detail.attrib.get("data-news-id") or article_id_from_url(self.url())
+
+    def url(self) -> str:
+        return self.origin.canonical_url(meta_content(self.response, "og:url") or self.base, self.base)
+
+    def title(self) -> str | None:
+        return first_text(self.detail, "h1.news-title") or meta_content(self.response, "og:title") or None
+
+    def summary(self) -> str | None:
+        return first_text(self.content, ".sapo") or meta_content(self.response, "description") or None
+
+    def date_text(self) -> str | None:
+        return first_text(self.detail, ".news-date") or None
+
+    def published_at(self) -> datetime | None:
         # The portal shows one date, the last update: it is the best publication date there is.
-        published_at=shown,
-        modified_at=shown,
-        date_text=date_text,
-        categories=categories,
-        author=trailer.author,
-        source=trailer.source,
-        body_text=join_paragraphs(trailer.paragraphs),
-        body_html=sanitize_html(content.get() or "", base, lambda u: origin.public_url(u)),
-        images=images,
-        offsite_images=offsite_images,
-        qr=None,
-        related_urls=[origin.canonical_url(h, base) for h in detail.css(".news-other a::attr(href)").getall()],
-        seen_urls=[origin.public_url(response.url)],
-        http_status=response.status,
-    )
+        return parse_vietnamese_datetime(self.date_text())
+
+    def modified_at(self) -> datetime | None:
+        return self.published_at()
+
+    def categories(self) -> list[dict[str, str]]:
+        categories = []
+        for link in self.response.css(".breadcrumb a"):
+            path = urlsplit(link.attrib.get("href", "")).path.strip("/")
+            if path.endswith(".html"):
+                categories.append({"slug": path.removesuffix(".html"), "name": text_of(link)})
+        return categories
+
+    def qr(self) -> None:
+        return None  # the police portal prints no QR code
+
+    def related_urls(self) -> list[str]:
+        return [self.origin.canonical_url(h, self.base) for h in self.detail.css(".news-other a::attr(href)").getall()]
+
+
+def parse_article(response: TextResponse, origin: PortalOrigin) -> ArticleItem:
+    """An article page, every field of the record contract that the page itself holds."""
+    return PoliceArticlePage(response, origin).to_item()

@@ -5,30 +5,24 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from urllib.parse import urlencode, urlsplit
 
-from parsel import Selector
+from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from crawler.bylines import split_trailer
 from crawler.dates import parse_iso_datetime
 from crawler.items import ArticleItem
-from crawler.sanitize import sanitize_html
-from crawler.text import clean_paragraphs, clean_text, join_paragraphs
+from crawler.portals import PORTALS
+from crawler.text import clean_text
 from crawler.urls import PortalOrigin
 
-from .common import ListingEntry, ListingPage, first_text, is_content, meta_content, split_offsite, tag_of, text_of
+from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, read_body, tag_of, text_of
 
-SITE = "thanhphohaiphong"
-PUBLIC_ORIGIN = "https://thanhphohaiphong.gov.vn"
-CATEGORIES = {
-    "tin-tuc-su-kien": "Tin tức - Sự kiện",
-    "kinh-te": "Kinh tế",
-    "van-hoa-xa-hoi": "Văn hóa - Xã hội",
-    "an-ninh-quoc-phong": "An ninh - Quốc phòng",
-}
+PORTAL = PORTALS["thanhphohaiphong"]
+SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
 
 
 @dataclass(frozen=True)
@@ -87,11 +81,11 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
             url=origin.public_url(href, response.url),
             title=text_of(post.css(".entry-title a")),
             date=parse_iso_datetime(post.css("time.entry-date::attr(datetime)").get()),
-            summary=text_of(post.css(".entry-summary")),
             native_id=post_id.group(1) if post_id else None,
         ))
     next_href = response.css("a.next.page-numbers::attr(href)").get() or response.css('link[rel="next"]::attr(href)').get()
-    return ListingPage(entries=entries, next_url=origin.public_url(next_href, response.url) if next_href else None)
+    next_url = origin.public_url(next_href, response.url) if next_href else None
+    return ListingPage(entries=entries, has_next=next_url is not None, next_url=next_url)
 
 
 def post_id_from_url(url: str) -> str | None:
@@ -123,62 +117,82 @@ def _categories(selector: Selector) -> list[dict[str, str]]:
     return categories
 
 
-def parse_article(response: TextResponse, origin: PortalOrigin, layout: Layout | None = None) -> ArticleItem:
-    """An article page, every field of the record contract that the page itself holds."""
-    layout = layout or layout_of(response)
-    base = response.url
-    canonical = response.css('link[rel="canonical"]::attr(href)').get() or meta_content(response, "og:url") or base
-    content = response.css(".entry-content")
-    paragraphs: list[str] = []
-    images: list[dict] = []
-    for node in filter(is_content, content.xpath("./*")):
-        tag = tag_of(node)
-        if tag == "figure" or node.css("img"):
-            for img in node.css("img"):
-                images.append({
-                    "url": origin.canonical_url(img.attrib.get("src", ""), base),
-                    "caption": text_of(node.css("figcaption, .wp-caption-text")) or None,
-                })
-            if tag == "figure":
-                continue
-        paragraphs.append(text_of(node))
-    trailer = split_trailer(clean_paragraphs(paragraphs))
-    images, offsite_images = split_offsite(images, origin)
-    published = response.css("time.entry-date.published")
-    qr_img = response.css(layout.qr_image)
-    qr = None
-    if qr_img:
-        qr = {
-            "image_url": origin.public_url(qr_img.attrib.get("src", ""), base),
-            "caption": first_text(response, layout.qr_caption) or qr_img.attrib.get("alt") or None,
-            "payload": None,
+_CAPTION = "figcaption, .wp-caption-text"
+
+
+class CityArticlePage(ArticlePage):
+    """An article page of the city portal (WordPress), read with one of its layouts."""
+
+    site = SITE
+
+    def __init__(self, response: TextResponse, origin: PortalOrigin, layout: Layout) -> None:
+        super().__init__(response, origin)
+        self.layout = layout
+
+    @cached_property
+    def content(self) -> SelectorList:
+        return self.response.css(".entry-content")
+
+    @cached_property
+    def body(self) -> Body:
+        return read_body(self.content, self.origin, self.base, is_image_block=lambda node: tag_of(node) == "figure",
+                         block_caption=_CAPTION, inline_caption=lambda node, img: text_of(node.css(_CAPTION)) or None)
+
+    @cached_property
+    def _published(self) -> SelectorList:
+        return self.response.css("time.entry-date.published")
+
+    def native_id(self) -> str | None:
+        return _native_id(self.response)
+
+    def url(self) -> str:
+        canonical = self.response.css('link[rel="canonical"]::attr(href)').get() or meta_content(self.response, "og:url") or self.base
+        return self.origin.canonical_url(canonical, self.base)
+
+    def title(self) -> str | None:
+        return first_text(self.response, "h1.entry-title") or meta_content(self.response, "og:title") or None
+
+    def summary(self) -> str | None:
+        # The portal has no lead of its own: the first paragraph stands for one.
+        return self.body.trailer.paragraphs[0] if self.body.trailer.paragraphs else None
+
+    def published_at(self) -> datetime | None:
+        published = self._published
+        return parse_iso_datetime(published.attrib.get("datetime") if published else meta_content(self.response, "article:published_time"))
+
+    def modified_at(self) -> datetime | None:
+        return parse_iso_datetime(self.response.css("time.updated::attr(datetime)").get()
+                                  or meta_content(self.response, "article:modified_time"))
+
+    def date_text(self) -> str | None:
+        return text_of(self._published) or None
+
+    def categories(self) -> list[dict[str, str]]:
+        return _categories(self.response)
+
+    def author(self) -> str | None:
+        if self.layout.byline:  # the 2027 layout names the author in the header
+            return first_text(self.response, self.layout.byline) or None
+        return super().author()
+
+    def qr(self) -> dict | None:
+        image = self.response.css(self.layout.qr_image)
+        if not image:
+            return None
+        return {
+            "image_url": self.origin.public_url(image.attrib.get("src", ""), self.base),
+            "caption": first_text(self.response, self.layout.qr_caption) or image.attrib.get("alt") or None,
+            "payload": None,  # read by the spider from the image
             "matches_url": None,
         }
-    return ArticleItem(
-        site=SITE,
-        native_id=_native_id(response),
-        url=origin.canonical_url(canonical, base),
-        title=first_text(response, "h1.entry-title") or meta_content(response, "og:title") or None,
-        summary=trailer.paragraphs[0] if trailer.paragraphs else None,
-        published_at=parse_iso_datetime(
-            published.attrib.get("datetime") if published else meta_content(response, "article:published_time")
-        ),
-        modified_at=parse_iso_datetime(
-            response.css("time.updated::attr(datetime)").get() or meta_content(response, "article:modified_time")
-        ),
-        date_text=text_of(published) or None,
-        categories=_categories(response),
-        author=(first_text(response, layout.byline) or None) if layout.byline else trailer.author,
-        source=trailer.source,
-        body_text=join_paragraphs(trailer.paragraphs),
-        body_html=sanitize_html(content.get() or "", base, lambda u: origin.public_url(u)),
-        images=images,
-        offsite_images=offsite_images,
-        qr=qr,
-        related_urls=[origin.canonical_url(h, base) for h in response.css("section.related-posts a::attr(href)").getall()],
-        seen_urls=[origin.public_url(response.url)],
-        http_status=response.status,
-    )
+
+    def related_urls(self) -> list[str]:
+        return [self.origin.canonical_url(h, self.base) for h in self.response.css("section.related-posts a::attr(href)").getall()]
+
+
+def parse_article(response: TextResponse, origin: PortalOrigin, layout: Layout | None = None) -> ArticleItem:
+    """An article page, every field of the record contract that the page itself holds."""
+    return CityArticlePage(response, origin, layout or layout_of(response)).to_item()
 
 
 def parse_fanpage_qr(response: TextResponse, origin: PortalOrigin) -> dict | None:
