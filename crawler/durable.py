@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bson import json_util
 from pymongo import UpdateOne
@@ -150,14 +151,17 @@ class DurableWriter:
     def _finished(self, future: Future) -> None:
         self._room.release()
         self._pending.discard(future)
-        counts = future.result()
+        self._on_loop(self.on_counts, future.result())
+
+    def _on_loop(self, callback: Callable[..., None], *args: Any) -> None:
+        """Call back on the crawl's event loop (the stats and the engine live there), or here once it is gone."""
         if self._loop is not None and not self._loop.is_closed():
             try:
-                self._loop.call_soon_threadsafe(self.on_counts, counts)
+                self._loop.call_soon_threadsafe(callback, *args)
                 return
             except RuntimeError:  # the loop closed meanwhile
                 pass
-        self.on_counts(counts)
+        callback(*args)
 
     async def drain(self) -> None:
         """Wait until every job submitted so far is written (or spilled)."""
@@ -208,7 +212,7 @@ class DurableWriter:
             return self.outage_budget - waited
         self.spilling = f"MongoDB unavailable for {waited:.0f} s ({type(error).__name__})"
         log.error("%s: spilling this and every later write to %s", self.spilling, self.spill.path)
-        self.on_spilling(self.spilling)
+        self._on_loop(self.on_spilling, self.spilling)
         return 0.0
 
     def _spilled(self, job: WriteJob, why: str) -> Counts:

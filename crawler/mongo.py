@@ -113,6 +113,10 @@ class MongoConnection:
         raise RuntimeError(f"{cls.__module__}.{cls.__name__} is not in EXTENSIONS: the crawl has no MongoDB")
 
     @property
+    def is_open(self) -> bool:
+        return self._opened is not None
+
+    @property
     def db(self) -> Database:
         return self._open()[1]
 
@@ -161,6 +165,14 @@ def open_database(settings: Any) -> tuple[MongoClient, Database, Any]:
         raise
 
 
+def _on_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _writer_for(crawler: Any, db: Database) -> DurableWriter:
     """The crawl's one write path: counts go to its stats, and giving up on MongoDB closes the crawl."""
     settings = crawler.settings
@@ -169,15 +181,11 @@ def _writer_for(crawler: Any, db: Database) -> DurableWriter:
         for key, value in counts.items():
             crawler.stats.inc_value(key, value)
 
-    def close_crawl(why: str) -> None:
-        def close() -> None:
-            crawler.stats.set_value("mongo/gave_up", why)
-            engine = getattr(crawler, "engine", None)
-            if engine is not None and engine.spider is not None and engine.running:
-                writer.closing = asyncio.ensure_future(engine.close_spider_async(reason="mongo_unavailable"))
-        loop = writer._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(close)
+    def close_crawl(why: str) -> None:  # called on the event loop
+        crawler.stats.set_value("mongo/gave_up", why)
+        engine = getattr(crawler, "engine", None)
+        if engine is not None and engine.spider is not None and engine.running and _on_a_loop():
+            writer.closing = asyncio.ensure_future(engine.close_spider_async(reason="mongo_unavailable"))
 
     spider = getattr(getattr(crawler, "spidercls", None), "name", None) or "crawl"
     writer = DurableWriter(db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider,

@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
+from types import ModuleType
 from typing import Any, ClassVar
 
 import scrapy
@@ -43,6 +44,7 @@ GONE = (404, 410)
 
 
 class PortalSpider(scrapy.Spider):
+    parser: ClassVar[ModuleType]  # the portal's parser module (spiders/parsers/<portal>.py)
     public_origin: ClassVar[str]
     categories: ClassVar[dict[str, str]]
 
@@ -121,7 +123,13 @@ class PortalSpider(scrapy.Spider):
             yield self.article_request(ListingEntry(url=url, title="", native_id=native_id), None)
 
     def article_id_from_url(self, url: str) -> str | None:
-        return None
+        """The native id a URL itself carries, if any (the portal's parser knows how)."""
+        return self.parser.article_id_from_url(url)
+
+    def known_article_requests(self) -> Iterable[Request]:
+        """What is asked for whatever the listings say: failed fetches of earlier runs, then recent articles to recheck."""
+        yield from self.failed_fetch_requests()
+        yield from self.recheck_requests()
 
     def listed_under(self, entries: Iterable[ListingEntry]) -> Iterable[ArticleSeenUnder]:
         """Remember the URL each listed article goes by; one met after its item left becomes an alias."""

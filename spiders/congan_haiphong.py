@@ -29,6 +29,7 @@ LISTING_READY = "#news-list .news-item, #news-list .pager, #news-list .news-erro
 
 
 class CongAnHaiphongSpider(PortalSpider):
+    parser = parser
     name = parser.SITE
     public_origin = parser.PUBLIC_ORIGIN
     categories = parser.CATEGORIES
@@ -55,13 +56,9 @@ class CongAnHaiphongSpider(PortalSpider):
         for path in self.args.categories:
             yield Request(parser.category_url(self.origin, path), callback=self.parse_category, errback=self.listing_failed,
                           priority=PRIORITY_LISTING, meta=browser_meta(LISTING_READY), cb_kwargs={"category": path})
-        for request in self.failed_fetch_requests():
-            yield request
-        for request in self.recheck_requests():
+        for request in self.known_article_requests():
             yield request
 
-    def article_id_from_url(self, url: str) -> str | None:
-        return parser.article_id_from_url(url)
 
     def parse_category(self, response: Response, category: str) -> Iterable[Request]:
         """The category page as Chromium rendered it: page 1 of the listing, and the CMS's category id."""

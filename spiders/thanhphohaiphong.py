@@ -31,6 +31,7 @@ API_PAGE_SIZE = 100
 
 
 class ThanhphohaiphongSpider(PortalSpider):
+    parser = parser
     name = parser.SITE
     public_origin = parser.PUBLIC_ORIGIN
     categories = parser.CATEGORIES
@@ -52,13 +53,9 @@ class ThanhphohaiphongSpider(PortalSpider):
             # The newest change stored, not this machine's clock, bounds what is new: the portal's clock rules.
             since = newest - timedelta(hours=self.crawler.settings.getfloat("INCREMENTAL_OVERLAP_HOURS"))
             yield self.api_changes_request(since.isoformat(), 1)
-        for request in self.failed_fetch_requests():
-            yield request
-        for request in self.recheck_requests():
+        for request in self.known_article_requests():
             yield request
 
-    def article_id_from_url(self, url: str) -> str | None:
-        return parser.post_id_from_url(url)
 
     @cached_property
     def pinned_layout(self) -> str | None:

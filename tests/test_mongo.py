@@ -66,9 +66,9 @@ def test_the_crawl_has_one_connection_an_extension_opened_on_first_use_and_close
 
     crawler = make_crawler(ThanhphohaiphongSpider, mongo_uri, "extension_check", tmp_path)
     mongo = MongoConnection.of(crawler)
-    assert mongo is MongoConnection.of(crawler) and mongo._opened is None  # nothing opened by merely building the crawl
+    assert mongo is MongoConnection.of(crawler) and not mongo.is_open  # nothing opened by merely building the crawl
     assert mongo.db.command("ping")["ok"] == 1 and mongo.writer is mongo.writer
     asyncio.run(crawler.signals.send_catch_log_async(signals.engine_stopped))
-    assert mongo._opened is None and mongo._writer is None
+    assert not mongo.is_open
     with pytest.raises(RuntimeError, match="MongoConnection is not in EXTENSIONS"):
         MongoConnection.of(get_crawler(ThanhphohaiphongSpider, {"EXTENSIONS": {}}))

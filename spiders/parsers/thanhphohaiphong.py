@@ -88,7 +88,7 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
     return ListingPage(entries=entries, has_next=next_url is not None, next_url=next_url)
 
 
-def post_id_from_url(url: str) -> str | None:
+def article_id_from_url(url: str) -> str | None:
     """The post id a URL itself carries (`/?p=24168`), if any; pretty permalinks carry none."""
     found = _POST_ID.search(url)
     return found.group(1) if found else None
