@@ -41,6 +41,7 @@ _TS_LOCAL = pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
 _NAMED = pa.struct([("slug", pa.string()), ("name", pa.string())])
 _IMAGE = pa.struct([("url", pa.string()), ("caption", pa.string())])
 _SOURCE = pa.struct([("text", pa.string()), ("name", pa.string()), ("publisher", pa.string())])
+_CANDIDATE = pa.struct([("id", pa.string()), ("score", pa.float64()), ("why", pa.string())])
 _QR = pa.struct([("image_url", pa.string()), ("caption", pa.string()), ("payload", pa.string()), ("matches_url", pa.bool_())])
 
 def _field(name: str, empty: list | None = None) -> Callable[[dict], Any]:
@@ -75,6 +76,11 @@ _STORED = {
     "content_hash": (pa.string(), _field("content_hash")),
     "revision": (pa.int32(), _field("revision")),
     "duplicate_of": (pa.string(), _field("duplicate_of")),
+    "repost_score": (pa.float64(), lambda d: (d.get("repost") or {}).get("score")),
+    "repost_method": (pa.string(), lambda d: (d.get("repost") or {}).get("method")),
+    "repost_matched_at": (_TS, lambda d: (d.get("repost") or {}).get("matched_at")),
+    "repost_matched_with": (pa.string(), lambda d: (d.get("repost") or {}).get("matched_with")),
+    "repost_candidates": (pa.list_(_CANDIDATE), lambda d: d.get("repost_candidates") or []),
     "removed_at": (_TS, _field("removed_at")),
     "first_seen_at": (_TS, lambda d: d.get("crawl", {}).get("first_seen_at")),
     "last_seen_at": (_TS, lambda d: d.get("crawl", {}).get("last_seen_at")),
@@ -277,7 +283,7 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
                           "selection (else what changed elsewhere would be skipped): use another --target")
     query = filters.query(mark.get("exported_until"))
     total = db.articles.count_documents(query)
-    cursor = db.articles.find(query, {"body_fingerprint": 0}).sort("_id", 1)
+    cursor = db.articles.find(query, {"dedup_keys": 0}).sort("_id", 1)
     show = sys.stderr.isatty() if progress is None else progress
     rows = list(tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show))
     base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"

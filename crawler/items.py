@@ -40,8 +40,8 @@ class ArticleItem:
     qr: dict[str, Any] | None = _kind(CONTENT, default=None)
     related_urls: list[str] = _kind(CONTENT, default_factory=list)
     # Filled by the pipelines (the deduplicate stage).
-    body_fingerprint: str | None = _kind(PIPELINE, default=None)
     url_aliases: list[str] = _kind(PIPELINE, default_factory=list)
+    dedup_keys: list[int] = _kind(PIPELINE, default_factory=list)  # what reposts are found by (crawler.reposts)
     # How it was fetched: every URL it was seen under, where it was listed, the answer's status.
     seen_urls: list[str] = _kind(FETCH, default_factory=list)
     listing_url: str | None = _kind(FETCH, default=None)

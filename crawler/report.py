@@ -138,13 +138,17 @@ td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left;vert
 
 
 def _reposts(db: Database) -> str:
-    copies = list(db.articles.find({"duplicate_of": {"$ne": None}, "removed_at": None}, {"title": 1, "url": 1, "duplicate_of": 1})
-                  .sort("_id", 1))
+    copies = list(db.articles.find({"duplicate_of": {"$ne": None}, "removed_at": None},
+                                   {"title": 1, "url": 1, "duplicate_of": 1, "repost": 1}).sort("_id", 1))
     originals = {d["_id"]: d for d in db.articles.find({"_id": {"$in": [c["duplicate_of"] for c in copies]}}, {"title": 1, "url": 1})}
     rows = [[_link(c["url"], c.get("title")), _link(originals.get(c["duplicate_of"], {}).get("url"),
-                                                     originals.get(c["duplicate_of"], {}).get("title") or c["duplicate_of"])]
+                                                     originals.get(c["duplicate_of"], {}).get("title") or c["duplicate_of"]),
+             f"{(c.get('repost') or {}).get('score', 1.0):.2f}", html.escape((c.get("repost") or {}).get("method") or "")]
             for c in copies]
-    return f"<h2>Bài đăng lại / Reposts ({len(rows)})</h2>\n" + _table(["bản đăng lại / copy", "bài gốc / original"], rows, escape=False)
+    review = db.articles.count_documents({"repost_candidates": {"$ne": []}, "repost_candidates.id": {"$exists": True}})
+    return (f"<h2>Bài đăng lại / Reposts ({len(rows)}; {review} more articles have close look-alikes kept for review: "
+            f"the export's repost_candidates)</h2>\n"
+            + _table(["bản đăng lại / copy", "bài gốc / original", "độ trùng / score", "cách tìm / method"], rows, escape=False))
 
 
 def _qr_mismatches(db: Database) -> str:

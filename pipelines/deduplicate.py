@@ -1,40 +1,47 @@
 """Stage 3: one document per article, whatever URL it came under; reposts point to their original.
 
-Within a run, an article met again under another URL only adds aliases. Across portals, two
-documents with the same body are one story, and one of them is the original: the one that
-credits no other source (a repost says `Nguồn. ANHP`), else the earlier one. The police portal
-shows only an article's last update time, so dates alone would get an edited original wrong.
-That is settled over the whole collection when a crawl closes (the store stage submits the
-`reposts` job after its last batch), so it holds whichever portal is crawled first, and when
-both are crawled at once.
+Within a run, an article met again under another URL only adds aliases. Across runs and
+portals, a repost (an edited copy, `crawler.reposts` decides) gets `duplicate_of` (its story's
+original: the one that credits no other source, as `Nguồn. ANHP` does, else the earliest) and
+`repost` (score, method, when, matched with what); close pairs that are not linked, such as
+routine notices, are kept in `repost_candidates` for review.
+
+This stage gives each article the keys reposts are found by (`dedup_keys`: MinHash bands and
+whole paragraphs), stored with it. The resolution is incremental: the `reposts` job (submitted
+by the store after its last batch, so it holds whichever portal is crawled first, and when both
+are crawled at once) settles the articles that changed since the last job (`crawl.last_changed_at`
+past the watermark in `meta`), comparing each with the articles published within `WINDOW` of it,
+the collection read once in date order, and writes only what changes. A run killed before its
+close leaves the watermark where it was: the next run settles its articles.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections import Counter, defaultdict
-from datetime import datetime
+from collections import Counter, defaultdict, deque
+from datetime import datetime, timedelta
+from typing import Any
 
 from pymongo import UpdateMany, UpdateOne
 from pymongo.database import Database
 from scrapy.crawler import Crawler
 
+from crawler.dates import utc_now
 from crawler.durable import handles
 from crawler.items import ArticleItem
 from crawler.portals import PORTALS
-from crawler.text import fold_for_matching
+from crawler.reposts import Body, Candidate, best_match, keys_of
 
 from . import ArticleStage
 
 log = logging.getLogger(__name__)
-# Below this many letters a body says too little to call two articles the same.
-FINGERPRINT_MIN_CHARS = 200
-
-
-def body_fingerprint(body_text: str) -> str | None:
-    folded = fold_for_matching(body_text)
-    return hashlib.sha1(folded.encode()).hexdigest() if len(folded) >= FINGERPRINT_MIN_CHARS else None
+WINDOW = timedelta(days=60)  # reposts come within days, a portal's own republication within weeks
+# Hosts' clocks differ a little: articles changed this long before the watermark are settled again (it is idempotent).
+CLOCK_SLACK = timedelta(minutes=10)
+STOP_KEY_DOCS = 25  # a key that many articles share is boilerplate (a notice's fixed paragraph), not evidence
+_FIELDS = {"site": 1, "published_at": 1, "source": 1, "title": 1, "body_text": 1, "dedup_keys": 1, "duplicate_of": 1,
+           "repost": 1, "repost_candidates": 1}
+_SCHEMA = 2  # the version of what the job writes; an older database is settled anew once
 
 
 def aliases_of(item: ArticleItem) -> list[str]:
@@ -44,37 +51,156 @@ def aliases_of(item: ArticleItem) -> list[str]:
 
 @handles("reposts")
 def resolve_reposts_job(db: Database, payload: dict) -> Counter:
-    return Counter({"articles/reposts": resolve_reposts(db)})
+    return resolve_reposts(db, utc_now())
 
 
-def resolve_reposts(db: Database) -> int:
-    """Set `duplicate_of` on every article whose body another, earlier article already has."""
-    groups = db.articles.aggregate([
-        {"$match": {"body_fingerprint": {"$ne": None}, "removed_at": None}},
-        {"$group": {"_id": "$body_fingerprint", "n": {"$sum": 1},
-                    "docs": {"$push": {"id": "$_id", "site": "$site", "published_at": "$published_at",
-                                       "credits_source": {"$ne": [{"$ifNull": ["$source", None]}, None]}}}}},
-        {"$match": {"n": {"$gt": 1}}},
-    ])
-    ops, copies = [], set()
-    for group in groups:
-        def order(doc: dict) -> tuple[bool, datetime, int, str]:
-            # When a story and its repost carry the same time, the portal that breaks stories comes first.
-            rank = PORTALS[doc["site"]].originating_rank if doc["site"] in PORTALS else len(PORTALS)
-            return (doc["credits_source"], doc["published_at"], rank, doc["id"])
-        docs = sorted(group["docs"], key=order)
-        original = docs[0]["id"]
-        ops.append(UpdateOne({"_id": original}, {"$set": {"duplicate_of": None}}))
-        for doc in docs[1:]:
-            copies.add(doc["id"])
-            ops.append(UpdateOne({"_id": doc["id"]}, {"$set": {"duplicate_of": original}}))
-    ops.append(UpdateMany({"duplicate_of": {"$ne": None}, "_id": {"$nin": sorted(copies)}}, {"$set": {"duplicate_of": None}}))
-    db.articles.bulk_write(ops, ordered=False)
-    return len(copies)
+class _Entry:
+    __slots__ = ("body", "candidate", "keys", "pending", "stored")
+
+    def __init__(self, doc: dict, pending: bool) -> None:
+        self.pending = pending
+        self.stored = {k: doc.get(k) for k in ("duplicate_of", "repost", "repost_candidates")}
+        self.body = Body.of(doc.get("body_text") or "")
+        self.keys = doc["dedup_keys"] if doc.get("dedup_keys") is not None else keys_of(self.body)
+        site = doc.get("site")
+        self.candidate = Candidate(doc["_id"], site, doc["published_at"], bool(doc.get("source")), doc.get("title") or "",
+                                   PORTALS[site].originating_rank if site in PORTALS else len(PORTALS), doc.get("duplicate_of"))
+
+
+def resolve_reposts(db: Database, now: datetime) -> Counter:
+    """Settle every article changed since the last job: linked to its story's original, or not, close pairs kept for review."""
+    counts: Counter = Counter()
+    mark = db.meta.find_one({"_id": "reposts"}) or {}
+    changed: dict = {}
+    if mark.get("schema") == _SCHEMA and mark.get("settled_until"):
+        changed = {"crawl.last_changed_at": {"$gte": mark["settled_until"] - CLOCK_SLACK}}
+    pending = {d["_id"]: d["published_at"] for d in db.articles.find(changed, {"published_at": 1}) if d.get("published_at")}
+    if pending:
+        ranges: list[list[datetime]] = []
+        for moment in sorted(pending.values()):  # the windows around the articles to settle, merged
+            if ranges and moment - WINDOW <= ranges[-1][1]:
+                ranges[-1][1] = moment + WINDOW
+            else:
+                ranges.append([moment - WINDOW, moment + WINDOW])
+        sweep = _Sweep(db, now, counts, set(pending))
+        for low, high in ranges:
+            sweep.run(db.articles.find({"published_at": {"$gte": low, "$lte": high}}, _FIELDS).sort([("published_at", 1), ("_id", 1)]))
+        sweep.flush()
+    db.meta.update_one({"_id": "reposts"}, {"$set": {"schema": _SCHEMA}, "$max": {"settled_until": now}}, upsert=True)
+    return counts
+
+
+class _Sweep:
+    """The collection read once in date order, with the articles of the last window held in memory."""
+
+    def __init__(self, db: Database, now: datetime, counts: Counter, pending: set[str]) -> None:
+        self.db, self.now, self.counts, self.pending = db, now, counts, pending
+        self.window: deque[_Entry] = deque()
+        self.by_key: dict[int, set[str]] = defaultdict(set)
+        self.entries: dict[str, _Entry] = {}
+        self.waiting: deque[_Entry] = deque()
+        self.original_of: dict[str, str | None] = {}  # links decided in this job, over what is stored
+        self.ops: list[Any] = []
+
+    def run(self, cursor: Any) -> None:
+        for doc in cursor:
+            if doc["_id"] in self.entries or doc.get("published_at") is None:
+                continue
+            entry = _Entry(doc, doc["_id"] in self.pending)
+            moment = entry.candidate.published_at
+            while self.waiting and self.waiting[0].candidate.published_at + WINDOW < moment:
+                self.settle(self.waiting.popleft())
+            horizon = (self.waiting[0].candidate.published_at if self.waiting else moment) - WINDOW
+            while self.window and self.window[0].candidate.published_at < horizon:
+                self.forget(self.window.popleft())
+            self.window.append(entry)
+            self.entries[entry.candidate.id] = entry
+            for key in entry.keys:
+                self.by_key[key].add(entry.candidate.id)
+            if entry.pending:
+                self.waiting.append(entry)
+        while self.waiting:
+            self.settle(self.waiting.popleft())
+        while self.window:
+            self.forget(self.window.popleft())
+
+    def forget(self, entry: _Entry) -> None:
+        for key in entry.keys:
+            ids = self.by_key.get(key)
+            if ids is not None:
+                ids.discard(entry.candidate.id)
+                if not ids:
+                    del self.by_key[key]
+        del self.entries[entry.candidate.id]
+
+    def original(self, candidate: Candidate) -> str | None:
+        return self.original_of.get(candidate.id, candidate.duplicate_of)
+
+    def settle(self, entry: _Entry) -> None:
+        me = entry.candidate
+        ids = set()
+        for key in entry.keys:
+            sharing = self.by_key.get(key, ())
+            if len(sharing) <= STOP_KEY_DOCS:
+                ids |= sharing
+        ids.discard(me.id)
+        others = [(self.entries[i].candidate, self.entries[i].body) for i in sorted(ids)]
+        self.counts["reposts/compared"] += len(others)
+        match, review = best_match(me, entry.body, others)
+        change: dict[str, Any] = {"repost_candidates": [{"id": c.id, "score": r.score, "why": r.why}
+                                                        for c, r in sorted(review, key=lambda p: -p[1].score)[:5]]}
+        self.counts["reposts/for_review"] += len(review)
+        if match is None:
+            change |= {"duplicate_of": None, "repost": None}
+            self.original_of[me.id] = None
+            # An article that was an original keeps its copies: they are settled when they change.
+        else:
+            other, result = match
+            root_id = self.original(other) or other.id
+            root = self.entries[root_id].candidate if root_id in self.entries else self._stored(root_id) or other
+            first = min((me, other, root), key=Candidate.order)
+            repost = {"score": result.score, "method": result.method, "matched_at": self.now, "matched_with": other.id}
+            if first.id == me.id:  # this article is the story's original: its copies point here now
+                change |= {"duplicate_of": None, "repost": None}
+                self.original_of[me.id] = None
+                for copy_id in {other.id, root.id} - {me.id}:
+                    self.original_of[copy_id] = me.id
+                    self.ops.append(UpdateOne({"_id": copy_id}, {"$set": {"duplicate_of": me.id, "repost": repost | {
+                        "matched_with": me.id}}}))
+                self.ops.append(UpdateMany({"duplicate_of": {"$in": sorted({other.id, root.id} - {me.id})}},
+                                           {"$set": {"duplicate_of": me.id}}))
+            else:
+                change |= {"duplicate_of": first.id, "repost": repost}
+                self.original_of[me.id] = first.id
+                self.counts["articles/reposts"] += 1
+                if entry.stored["duplicate_of"] is None:  # it may have been an original: its copies follow
+                    self.ops.append(UpdateMany({"duplicate_of": me.id}, {"$set": {"duplicate_of": first.id}}))
+        if _differs(entry.stored, change):
+            self.ops.append(UpdateOne({"_id": me.id}, {"$set": change}))
+        self.counts["reposts/settled"] += 1
+        if len(self.ops) >= 500:
+            self.flush()
+
+    def _stored(self, article_id: str) -> Candidate | None:
+        doc = self.db.articles.find_one({"_id": article_id}, _FIELDS)
+        return _Entry(doc, False).candidate if doc and doc.get("published_at") else None
+
+    def flush(self) -> None:
+        ops, self.ops = self.ops, []
+        if ops:
+            self.db.articles.bulk_write(ops, ordered=True)
+
+
+def _differs(stored: dict, change: dict) -> bool:
+    """Whether settling changes what is stored (when a link was made is not a change)."""
+    def plain(repost: dict | None) -> dict | None:
+        return {k: v for k, v in repost.items() if k != "matched_at"} if repost else repost
+    return (stored["duplicate_of"] != change["duplicate_of"] or plain(stored["repost"]) != plain(change["repost"])
+            or (stored["repost_candidates"] or []) != change["repost_candidates"])
 
 
 class DeduplicateArticlePipeline(ArticleStage):
-    """Gathers an article's URLs met in this run into its aliases, and gives it the fingerprint reposts are found by."""
+    """Gathers an article's URLs met in this run into its aliases (reposts are settled by the `reposts` job)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -85,7 +211,7 @@ class DeduplicateArticlePipeline(ArticleStage):
         return cls(crawler)
 
     async def process_article(self, item: ArticleItem) -> ArticleItem:
-        item.body_fingerprint = body_fingerprint(item.body_text)
+        item.dedup_keys = keys_of(Body.of(item.body_text))
         item.url_aliases = aliases_of(item)
         if item._id in self.seen:
             self.crawler.stats.inc_value("articles/seen_again_in_run")

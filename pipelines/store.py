@@ -42,7 +42,7 @@ INDEXES = {
         IndexModel([("site", ASCENDING), ("published_at", DESCENDING)]),
         IndexModel([("url", ASCENDING)]),
         IndexModel([("url_aliases", ASCENDING)]),
-        IndexModel([("body_fingerprint", ASCENDING)]),
+        IndexModel([("published_at", ASCENDING)]),  # the reposts job reads the collection in date order
         IndexModel([("duplicate_of", ASCENDING)]),
         IndexModel([("crawl.last_changed_at", DESCENDING)]),
     ],
@@ -82,20 +82,21 @@ def write_articles(db: Database, payload: dict) -> Counter:
     for fields in payload["items"]:
         item = ArticleItem(**fields)
         latest[item._id] = item  # the last word on an article met twice in a batch
-    stored = {doc["_id"]: doc for doc in db.articles.find({"_id": {"$in": list(latest)}}, {"body_fingerprint": 0})}
+    stored = {doc["_id"]: doc for doc in db.articles.find({"_id": {"$in": list(latest)}}, {"dedup_keys": 0, "repost_candidates": 0})}
     article_ops: list[Any] = []
     revision_ops: list[Any] = []
     for _id, item in latest.items():
         fields = {name: getattr(item, name) for name in EXTRACTED_FIELDS if name != "_id"}
         digest = content_hash(item.title, item.body_text)
-        fields |= {"content_hash": digest, "body_fingerprint": item.body_fingerprint,
+        fields |= {"content_hash": digest, "dedup_keys": item.dedup_keys,
                    "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
                    "crawl.etag": item.etag, "crawl.last_modified": item.last_modified, **provenance}
         aliases = set(item.url_aliases)
         change: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
         old = stored.get(_id)
         if old is None:
-            change["$setOnInsert"] = {"revision": 1, "duplicate_of": None, "crawl.first_seen_at": now, "crawl.last_changed_at": now}
+            change["$setOnInsert"] = {"revision": 1, "duplicate_of": None, "repost": None, "crawl.first_seen_at": now,
+                                      "crawl.last_changed_at": now}
             counts["articles/new"] += 1
         elif old.get("content_hash") != digest:
             revision = old.get("revision", 1)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
 import lxml.html
+
+from .prose import NOTICE_SERIES, PLACES, Prose, notice
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CITY = "thanhphohaiphong"
@@ -67,6 +70,10 @@ CAPTIONS = ["Quang cảnh hội nghị", "Đại biểu phát biểu tại hội
             "Các đơn vị ký kết chương trình phối hợp", "Lực lượng chức năng kiểm tra tại hiện trường",
             "Cán bộ, chiến sĩ ra quân", "Đại biểu tham quan mô hình", "Người dân tham gia hưởng ứng"]
 URL_VARIANTS = ("http", "www", "slash", "utm")
+# How the city portal's reposts of police articles differ from their originals (each also adds a
+# byline and `Nguồn. ANHP`, and captions its photos anew); the ground truth of repost detection.
+REPOST_KINDS = ("exact", "retitled", "lead_rewritten", "paragraph_dropped", "paragraph_added", "typo_fixed", "combined")
+NOTICE_SHARE = 0.03  # routine notices among the police portal's articles (half that on the city portal's)
 
 
 def ascii_slug(text: str, lower: bool = True) -> str:
@@ -79,20 +86,6 @@ def ascii_slug(text: str, lower: bool = True) -> str:
 
 def _seed_page(name: str) -> str:
     return resources.files("replica").joinpath("pages", name).read_text(encoding="utf-8")
-
-
-def _sentences() -> list[str]:
-    text = []
-    for name in ("thanhphohaiphong-article.html", "congan-article.html"):
-        doc = lxml.html.fromstring(_seed_page(name))
-        for p in doc.cssselect(".entry-content p, .news-content p, .news-content .sapo"):
-            text.append(" ".join(p.text_content().split()))
-    sentences = []
-    for paragraph in text:
-        for sentence in re.split(r"(?<=[.;…])\s+", paragraph):
-            if len(sentence) > 40 and not sentence.isupper():
-                sentences.append(sentence.rstrip(" ;") if sentence.endswith(";") else sentence)
-    return sentences
 
 
 @dataclass
@@ -115,6 +108,8 @@ class Article:
     url_variant: str | None = None
     related: list[str] = field(default_factory=list)  # public URLs
     duplicate_of: str | None = None
+    repost_kind: str | None = None  # how a repost differs from its original (REPOST_KINDS)
+    lookalike: str | None = None  # the routine-notice series it belongs to: its siblings are different stories
     verbatim_page: str | None = None  # a saved page served as it is (the seeds)
     removed: int | None = None  # the status a removed article answers with (404 or 410)
     hostile_host: str | None = None  # another host the article's hostile markup points at (ReplicaOptions.hostile)
@@ -169,6 +164,8 @@ class Article:
             "outcome": "removed" if self.removed else "rejected" if rejected else "stored",
             "reasons": [FAULT_REASONS[self.fault]] if rejected else [],
             "duplicate_of": self.duplicate_of,
+            # Labels of the ground truth, not fields of the record: how a repost was edited, a notice's series.
+            "repost_kind": self.repost_kind, "lookalike": self.lookalike,
             "url_aliases": [self.listing_href if self.site == CITY else POLICE_ORIGIN + self.listing_href]
             if self.url_variant else [],
         }
@@ -253,7 +250,7 @@ class Corpus:
         return (self.today - timedelta(hours=gen.rng.uniform(1, 20))).replace(second=0, microsecond=0)
 
     def _edit(self, gen: _Generator, article: Article) -> None:
-        article.paragraphs = [*article.paragraphs[:-1], " ".join(gen.rng.sample(gen.sentences, 2))]
+        article.paragraphs = [*article.paragraphs[:-1], gen.prose.paragraph()]
         if gen.rng.random() < 0.5:  # a corrected title; on the police portal the slug follows it
             article.title = gen.title()
             article.slug = ascii_slug(article.title, lower=False) if article.site == POLICE else article.slug
@@ -272,16 +269,27 @@ class _Generator:
     def __init__(self, seed: int, today: datetime) -> None:
         self.rng = random.Random(seed)
         self.today = today
-        self.sentences = _sentences()
-        self.title_combos = [(s, a, o, w) for s in SUBJECTS for a in ACTIONS for o in OBJECTS for w in WHEN]
-        self.rng.shuffle(self.title_combos)
+        self.prose = Prose(self.rng)
+        self.slugs: set[str] = set()
 
     def title(self) -> str:
-        subject, action, obj, when = self.title_combos.pop()
-        return f"{subject} {action} {obj} {when}"
+        """A title whose slug no other article has (city URLs are made of the slug alone)."""
+        r = self.rng
+        title = f"{r.choice(SUBJECTS)} {r.choice(ACTIONS)} {r.choice(OBJECTS)} {r.choice(WHEN)}"
+        for extra in ("", f" tại {r.choice(PLACES)}", f" năm {r.randint(2018, 2026)}"):
+            if ascii_slug(title + extra) not in self.slugs:
+                return self.unique(title + extra)
+        return self.unique(f"{title} (kỳ {r.randint(2, 10**6)})")
+
+    def unique(self, title: str) -> str:
+        slug, n = ascii_slug(title), 2
+        while slug in self.slugs:
+            title, slug, n = f"{title} ({n})", ascii_slug(f"{title} ({n})"), n + 1
+        self.slugs.add(slug)
+        return title
 
     def paragraphs(self) -> list[str]:
-        return [" ".join(self.rng.sample(self.sentences, self.rng.randint(2, 4))) for _ in range(self.rng.randint(3, 7))]
+        return self.prose.paragraphs()
 
     def dates(self, n: int) -> list[datetime]:
         start = datetime(2018, 1, 1, tzinfo=TZ)
@@ -302,7 +310,7 @@ def build_corpus(articles_per_site: int = 1000, seed: int = 20191116,
     gen = _Generator(seed, today)
     police = _police_articles(gen, articles_per_site)
     city = _city_articles(gen, articles_per_site, police)
-    originals = {a.duplicate_of for a in city if a.duplicate_of}
+    originals = {a.duplicate_of for a in (*city, *police) if a.duplicate_of}
     for items in (city, police):
         _plant_faults(gen, items, originals)
         _link_related(gen, items)
@@ -312,76 +320,143 @@ def build_corpus(articles_per_site: int = 1000, seed: int = 20191116,
 def _police_articles(gen: _Generator, n: int) -> list[Article]:
     items = [_police_seed(), _police_original_of_city_seed()]
     seeded = {a.native_id for a in items}
-    ids = (str(i) for i in range(140001, 140001 + 3 * n + 9, 3) if str(i) not in seeded)
-    for moment in gen.dates(n - len(items)):
-        title = gen.title()
-        category = gen.rng.choice(list(POLICE_CATEGORIES))
+    ids = (str(i) for i in range(140001, 140001 + 4 * n + 9, 3) if str(i) not in seeded)
+    republished = max(1, n // 200)
+    for moment in gen.dates(n - len(items) - republished):
         native_id = next(ids)
-        paragraphs = gen.paragraphs()
-        day_dir = f"/uploads/haiphong/portal/congan/news/{moment:%Y_%m/%d}/"
-        images = [(f"{day_dir}{native_id}-{k}.jpg", gen.rng.choice(CAPTIONS) + f" ({k})", gen.rng.randrange(len(paragraphs)))
-                  for k in range(1, gen.rng.randint(0, 3) + 1)]
+        series = gen.rng.choice(NOTICE_SERIES) if gen.rng.random() < NOTICE_SHARE else None
+        if series:
+            title, paragraphs = notice(gen.prose, series, moment)
+            title = gen.unique(title)
+            category = "Canh-bao-toi-pham" if series == "wanted" else "Tin-An-ninh-trat-tu"
+        else:
+            title, paragraphs = gen.title(), gen.paragraphs()
+            category = gen.rng.choice(list(POLICE_CATEGORIES))
+        images = [] if series else _photos(gen, POLICE, native_id, title, moment, paragraphs)
         edited = moment + timedelta(hours=gen.rng.randint(1, 30)) if gen.rng.random() < 0.2 else None
         items.append(Article(
             site=POLICE, native_id=native_id, title=title, slug=ascii_slug(title, lower=False),
             categories=[category], published=moment, modified=edited, paragraphs=paragraphs, images=images,
             author=gen.rng.choice(BYLINES) if gen.rng.random() < 0.35 else None,
-            quirks=gen.quirks(moment), url_variant="utm" if gen.rng.random() < 0.04 else None,
+            quirks=gen.quirks(moment), url_variant="utm" if gen.rng.random() < 0.04 else None, lookalike=series,
         ))
+    items += _republished(gen, items, republished, lambda: next(ids))
     return items
+
+
+def _republished(gen: _Generator, items: list[Article], count: int, new_id: Callable[[], str]) -> list[Article]:
+    """Articles a portal publishes a second time, under a new id, weeks later (the first stays up): reposts on one portal."""
+    pool = [a for a in items if not a.verbatim_page and not a.lookalike and a.published < gen.today - timedelta(days=40)]
+    copies = []
+    for original in gen.rng.sample(pool, min(count, len(pool))):
+        original.modified = None  # the date the portal shows is the first publication's
+        moment = original.published + timedelta(days=gen.rng.randint(2, 30), minutes=gen.rng.randint(1, 600))
+        kind = gen.rng.choice(("exact", "retitled"))
+        title = gen.unique(original.title + " (đăng lại)") if kind == "exact" else gen.title()
+        copy = Article(
+            site=original.site, native_id=new_id(), title=title,
+            slug=ascii_slug(title, lower=original.site == CITY), categories=list(original.categories), published=moment,
+            modified=None, paragraphs=list(original.paragraphs), author=original.author, quirks=gen.quirks(moment),
+            duplicate_of=original.key, repost_kind=kind,
+        )
+        copies.append(copy)
+    return copies
+
+
+def _edited_copy(gen: _Generator, original: Article, kind: str) -> tuple[str, list[str]]:
+    """(title, paragraphs) of a repost that differs from its original as `kind` says (REPOST_KINDS)."""
+    paragraphs = list(original.paragraphs)
+    title = gen.unique(original.title) if kind in ("exact", "lead_rewritten", "paragraph_dropped", "paragraph_added",
+                                                   "typo_fixed") else gen.title()
+    if kind in ("lead_rewritten", "combined"):
+        paragraphs[0] = gen.prose.paragraph()
+    if kind in ("paragraph_dropped", "combined") and len(paragraphs) >= 3:
+        del paragraphs[gen.rng.randrange(1, len(paragraphs))]
+    if kind == "paragraph_added":
+        paragraphs.insert(gen.rng.randrange(1, len(paragraphs) + 1), gen.prose.paragraph())
+    if kind == "typo_fixed":  # the original went out with a typo; the repost has it fixed
+        i = gen.rng.randrange(len(paragraphs))
+        original.paragraphs[i] = gen.prose.typo(paragraphs[i])
+    return title, paragraphs
 
 
 def _city_articles(gen: _Generator, n: int, police: list[Article]) -> list[Article]:
     items = [_city_seed()]
     used_ids = {24168}
-    candidates = [p for p in police if not p.verbatim_page and p.published < gen.today - timedelta(days=3)]
+    top_id = max(99999, 4 * n)
+
+    def new_id() -> str:
+        post_id = gen.rng.randint(1000, top_id)
+        while post_id in used_ids:
+            post_id = gen.rng.randint(1000, top_id)
+        used_ids.add(post_id)
+        return str(post_id)
+
+    candidates = [p for p in police if not p.verbatim_page and not p.duplicate_of and p.published < gen.today - timedelta(days=3)]
     reposted = {id(p) for p in gen.rng.sample(candidates, max(1, n // 25))}
     reposts = [p for p in candidates if id(p) in reposted]
-    moments = gen.dates(n - len(items) - len(reposts))
+    republished = max(1, n // 200)
+    moments = gen.dates(n - len(items) - len(reposts) - republished)
     for original in reposts:
         moments.append(original.published + timedelta(days=1))
     moments.sort()
     originals = {p.published + timedelta(days=1): p for p in reposts}
+    kinds = iter(REPOST_KINDS * (len(reposts) // len(REPOST_KINDS) + 1))
     for moment in moments:
-        post_id = gen.rng.randint(1000, 99999)
-        while post_id in used_ids:
-            post_id = gen.rng.randint(1000, 99999)
-        used_ids.add(post_id)
+        post_id = new_id()
         original = originals.get(moment)
-        title = gen.title()
-        paragraphs = list(original.paragraphs) if original else gen.paragraphs()
-        categories = gen.rng.sample(list(CITY_CATEGORIES), 2 if gen.rng.random() < 0.2 else 1)
+        series = None
         if original:
+            kind = next(kinds)
+            title, paragraphs = _edited_copy(gen, original, kind)
+        elif gen.rng.random() < NOTICE_SHARE / 2:  # the city's own routine notices: look-alikes of the police portal's
+            kind, series = None, gen.rng.choice(("wanted", "fines"))
+            title, paragraphs = notice(gen.prose, series, moment)
+            title = gen.unique(title)
+        else:
+            kind, title, paragraphs = None, gen.title(), gen.paragraphs()
+        categories = gen.rng.sample(list(CITY_CATEGORIES), 2 if gen.rng.random() < 0.2 else 1)
+        if original or series:
             categories = ["an-ninh-quoc-phong"]
-        upload_dir = f"/wp-content/uploads/{moment:%Y/%m}/"
-        images = [(f"{upload_dir}{ascii_slug(title)[:40]}-{k}.jpg", gen.rng.choice(CAPTIONS) + f" ({k})", gen.rng.randrange(len(paragraphs)))
-                  for k in range(1, gen.rng.randint(0, 3) + 1)]
+        images = _photos(gen, CITY, post_id, title, moment, paragraphs)
         has_source = original is not None or gen.rng.random() < 0.7
         code = "ANHP" if original else gen.rng.choice(list(PUBLISHERS))
         items.append(Article(
-            site=CITY, native_id=str(post_id), title=title, slug=ascii_slug(title), categories=categories,
+            site=CITY, native_id=post_id, title=title, slug=ascii_slug(title), categories=categories,
             published=moment, modified=moment + timedelta(minutes=gen.rng.randint(5, 600)) if gen.rng.random() < 0.5 else None,
             paragraphs=paragraphs, images=images,
             author=gen.rng.choice(BYLINES) if original or gen.rng.random() < 0.6 else None,
             source_line=gen.rng.choice(SOURCE_FORMS).format(code) if has_source else None,
             quirks=gen.quirks(moment), url_variant=gen.rng.choice(URL_VARIANTS) if gen.rng.random() < 0.06 else None,
-            duplicate_of=original.key if original else None,
+            duplicate_of=original.key if original else None, repost_kind=kind, lookalike=series,
         ))
+    items += _republished(gen, [a for a in items if not a.duplicate_of and a.source_line is None], republished, new_id)
     return items
 
 
+def _photos(gen: _Generator, site: str, native_id: str, title: str, moment: datetime,
+            paragraphs: list[str]) -> list[tuple[str, str, int]]:
+    """None to three photos, where each portal keeps its uploads, captioned, each after a paragraph."""
+    folder = (f"/wp-content/uploads/{moment:%Y/%m}/{ascii_slug(title)[:40]}" if site == CITY
+              else f"/uploads/haiphong/portal/congan/news/{moment:%Y_%m/%d}/{native_id}")
+    return [(f"{folder}-{k}.jpg", gen.rng.choice(CAPTIONS) + f" ({k})", gen.rng.randrange(len(paragraphs)))
+            for k in range(1, gen.rng.randint(0, 3) + 1)]
+
+
 def _new_article(gen: _Generator, site: str, moment: datetime, taken: set[str]) -> Article:
-    """An article published today (for days the replica advances)."""
+    """An article published today (for days the replica advances), with photos as often as the others."""
     title = gen.title()
     native_id = str(max(int(t) for t in taken) + gen.rng.randint(1, 9))
+    paragraphs = gen.paragraphs()
+    images = _photos(gen, site, native_id, title, moment, paragraphs)
     if site == CITY:
         category = [gen.rng.choice(list(CITY_CATEGORIES))]
         return Article(site=CITY, native_id=native_id, title=title, slug=ascii_slug(title), categories=category,
-                       published=moment, modified=None, paragraphs=gen.paragraphs(),
+                       published=moment, modified=None, paragraphs=paragraphs, images=images,
                        author=gen.rng.choice(BYLINES), source_line=gen.rng.choice(SOURCE_FORMS).format("HP"))
     return Article(site=POLICE, native_id=native_id, title=title, slug=ascii_slug(title, lower=False),
                    categories=[gen.rng.choice(list(POLICE_CATEGORIES))], published=moment, modified=None,
-                   paragraphs=gen.paragraphs())
+                   paragraphs=paragraphs, images=images)
 
 
 def _plant_faults(gen: _Generator, items: list[Article], originals: set[str]) -> None:

@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
+from crawler.mongo import MongoConnection
 from pipelines.deduplicate import DeduplicateArticlePipeline
 from pipelines.normalise import NormaliseArticlePipeline
 from pipelines.store import StoreInMongoPipeline
@@ -51,7 +52,7 @@ async def run_items_async(crawler: Crawler, items: Iterable[object]) -> list[obj
         passed.append(item)
     # Scrapy closes the stages at once (asyncio.gather): nothing may hang on their order.
     await asyncio.gather(*(_maybe_await(stage.close_spider()) for stage in stages if hasattr(stage, "close_spider")))
-    await crawler.signals.send_catch_log_async(signals.engine_stopped)  # MongoConnection closes
+    MongoConnection.of(crawler).close()  # as on engine_stopped
     return passed
 
 

@@ -14,7 +14,7 @@ from tests.parsing import as_json
 pytestmark = pytest.mark.e2e
 SITES = (CITY, POLICE)
 FIELDS = ("url", "title", "published_at", "date_text", "categories", "author", "source", "body_text", "images",
-          "related_urls", "url_aliases", "duplicate_of")
+          "related_urls", "url_aliases")  # duplicate_of: test_reposts_…, against precision and recall
 
 
 def test_crawls_finish_cleanly(crawled):
@@ -70,6 +70,23 @@ def test_seed_articles_read_back_from_mongodb_field_for_field(crawled, name):
     assert {k: as_json(doc.get(k)) for k in expected} == expected
     if expected["site"] == CITY:
         assert doc["duplicate_of"] == "congan_haiphong:149022"  # the police original, crawled too
+
+
+def test_reposts_are_linked_to_their_originals_and_look_alikes_are_not(crawled):
+    truth = {r["_id"]: r for r in crawled.replica.truth() if r["outcome"] == "stored"}
+    linked = {d["_id"]: d for d in crawled.db.articles.find({"duplicate_of": {"$ne": None}})}
+    right = [i for i, d in linked.items() if truth[i]["duplicate_of"] == d["duplicate_of"]]
+    planted = [i for i, r in truth.items() if r["duplicate_of"]]
+    kinds = Counter(truth[i]["repost_kind"] or "seed" for i in planted)
+    assert len(planted) >= 45 and len(kinds) >= 7, kinds  # every kind of edit, across portals and within one
+    assert len(right) / len(linked) >= 0.98  # precision
+    assert len(right) / len(planted) >= 0.95  # recall
+    assert not [i for i in linked if truth[i]["lookalike"] and not truth[i]["duplicate_of"]]  # no notice linked to a sibling
+    assert linked["thanhphohaiphong:24168"]["duplicate_of"] == "congan_haiphong:149022"  # the seed pair
+    assert all(d["repost"]["method"] in ("exact", "aligned") and 0.4 <= d["repost"]["score"] <= 1 for d in linked.values())
+    notices = [i for i, r in truth.items() if r["lookalike"]]
+    reviewed = sum(1 for d in crawled.db.articles.find({"_id": {"$in": notices}}, {"repost_candidates": 1}) if d.get("repost_candidates"))
+    assert reviewed >= len(notices) // 3  # look-alikes are kept for review, not linked
 
 
 def test_runs_are_recorded_and_the_site_facts_kept(crawled):

@@ -37,7 +37,8 @@ def test_city_repost_points_to_the_police_original(mongo_uri, tmp_path, city_fir
         run_items(make_crawler(spidercls, mongo_uri, name, tmp_path), [item])
     city = db.articles.find_one({"_id": "thanhphohaiphong:24168"})
     police = db.articles.find_one({"_id": "congan_haiphong:149022"})
-    assert city["body_fingerprint"] == police["body_fingerprint"]
     assert city["duplicate_of"] == "congan_haiphong:149022"
-    assert police["duplicate_of"] is None
+    assert city["repost"]["method"] == "exact" and city["repost"]["score"] == 1.0
+    assert police["duplicate_of"] is None and police["repost"] is None
+    assert city["dedup_keys"] and set(city["dedup_keys"]) & set(police["dedup_keys"])
     client.close()

@@ -1,0 +1,163 @@
+"""Whether one article is a repost of another: the decision over plain texts, with its reasons.
+
+Reposts between the portals are rarely identical: the copy is retitled, its lead rewritten, a
+paragraph dropped or added, a typo fixed. Routine notices (a weekly reception schedule, a
+wanted-person notice, a list of traffic fines) are the opposite trap: most of their text is the
+same, yet each is another story. So:
+
+- **Candidates** share a key: a band of the body's MinHash (datasketch; near-identical bodies)
+  or a whole paragraph (a copy keeps most paragraphs as they were, however much else changed).
+- **The comparison** aligns the two bodies word by word (rapidfuzz). Its score is the share of
+  the shorter body found in the longer one (containment, so a shortened repost still scores
+  high). A repost's differences are whole passages, or a single word; a look-alike's are many
+  small substitutions of dates, names and figures. Two or more such substitutions make a pair
+  look-alikes, never linked; they are kept for review, as are pairs just below the threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from datasketch import MinHash
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
+
+SHINGLE_WORDS = 5
+NUM_PERM, BAND_ROWS = 64, 4  # 16 bands of 4: pairs with a Jaccard of 0.6 or more share a band (p > 0.87)
+MIN_WORDS = 30  # a body shorter than this says too little to call two articles the same
+PARAGRAPH_KEY_MIN_WORDS = 12
+LINK_AT = 0.4  # containment from which a pair is one story (when its differences are not specifics)
+REVIEW_AT = 0.25  # containment from which a pair is kept for review
+SPECIFIC_SUBSTITUTIONS_MAX = 1  # a repost may correct one figure or name; a look-alike changes many
+SHORT_RUN = 3  # equal runs shorter than this are chance matches of common words inside a changed passage
+_WORD = re.compile(r"\w+")
+# The same permutations for every sketch (made once; stable across processes, so stored keys stay comparable).
+_SCHEME = "affine32"
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+
+
+@dataclass(frozen=True)
+class Body:
+    """A body as the comparison sees it: its words folded, as written, and its paragraphs."""
+
+    folded: tuple[str, ...]
+    written: tuple[str, ...]
+    paragraphs: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, text: str) -> Body:
+        text = unicodedata.normalize("NFC", text or "")
+        paragraphs = tuple(tuple(w.casefold() for w in _WORD.findall(p)) for p in text.split("\n\n"))
+        written = tuple(_WORD.findall(text))
+        return cls(tuple(w.casefold() for w in written), written, paragraphs)
+
+    @property
+    def comparable(self) -> bool:
+        return len(self.folded) >= MIN_WORDS
+
+
+def _key(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def keys_of(body: Body) -> list[int]:
+    """The keys a candidate must share: MinHash bands and whole paragraphs (64-bit ints, for MongoDB)."""
+    if not body.comparable:
+        return []
+    words = body.folded
+    shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}
+    sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_PERMUTATIONS, scheme=_SCHEME)
+    sketch.update_batch(list(shingles))
+    values = sketch.hashvalues
+    keys = [_key(b"band%d:" % (i // BAND_ROWS) + values[i:i + BAND_ROWS].tobytes()) for i in range(0, NUM_PERM, BAND_ROWS)]
+    keys += sorted({_key(b"para:" + " ".join(p).encode()) for p in body.paragraphs if len(p) >= PARAGRAPH_KEY_MIN_WORDS})
+    return keys
+
+
+@dataclass(frozen=True)
+class Comparison:
+    score: float  # the share of the shorter body found in the longer one
+    method: str  # "exact" or "aligned"
+    specific_substitutions: int  # small changes that touch a figure or a name
+
+    @property
+    def linked(self) -> bool:
+        return self.score >= LINK_AT and self.specific_substitutions <= SPECIFIC_SUBSTITUTIONS_MAX
+
+    @property
+    def for_review(self) -> bool:
+        return not self.linked and self.score >= REVIEW_AT
+
+    @property
+    def why(self) -> str:
+        if self.linked:
+            return "the same story"
+        if self.specific_substitutions > SPECIFIC_SUBSTITUTIONS_MAX and self.score >= LINK_AT:
+            return f"the same wording with {self.specific_substitutions} other dates, names or figures: a routine notice?"
+        return "close, below the threshold"
+
+
+def compare(a: Body, b: Body) -> Comparison:
+    """How much of the shorter body the longer one holds, and how their differences look."""
+    if a.folded == b.folded:
+        return Comparison(1.0, "exact", 0)
+    ops = [op for op in Indel.opcodes(a.folded, b.folded)]
+    # Merge chance matches (a common word inside a rewritten passage) into the change around them.
+    blocks: list[list[Any]] = []  # [equal?, a_start, a_end, b_start, b_end]
+    for op in ops:
+        equal = op.tag == "equal" and op.src_end - op.src_start >= SHORT_RUN
+        if blocks and blocks[-1][0] == equal:
+            blocks[-1][2], blocks[-1][4] = op.src_end, op.dest_end
+        else:
+            blocks.append([equal, op.src_start, op.src_end, op.dest_start, op.dest_end])
+    same = sum(block[2] - block[1] for block in blocks if block[0])
+    substitutions = 0
+    for equal, a0, a1, b0, b1 in blocks:
+        if equal or not (0 < a1 - a0 <= 4 and 0 < b1 - b0 <= 4):
+            continue
+        changed = a.written[a0:a1] + b.written[b0:b1]
+        if any(any(ch.isdigit() for ch in w) or w[:1].isupper() for w in changed):
+            substitutions += 1
+    return Comparison(round(same / max(1, min(len(a.folded), len(b.folded))), 4), "aligned", substitutions)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stored article as the decision needs it."""
+
+    id: str
+    site: str
+    published_at: datetime
+    credits_source: bool
+    title: str
+    rank: int  # the portal's originating rank (crawler.portals)
+    duplicate_of: str | None = None
+
+    def order(self) -> tuple[bool, datetime, int, str]:
+        """The original comes first: it credits no other source, else it is the earliest, else its portal breaks stories."""
+        return (self.credits_source, self.published_at, self.rank, self.id)
+
+
+def best_match(article: Candidate, body: Body, others: Iterable[tuple[Candidate, Body]]) -> tuple[
+        tuple[Candidate, Comparison] | None, list[tuple[Candidate, Comparison]]]:
+    """The candidate the article is linked to (the best score, then the closest title), and those kept for review."""
+    linked, review = [], []
+    for other, other_body in others:
+        if other.id == article.id or not other_body.comparable:
+            continue
+        result = compare(body, other_body)
+        if result.linked:
+            linked.append((other, result))
+        elif result.for_review:
+            review.append((other, result))
+    if not linked:
+        return None, review
+    best = max(linked, key=lambda pair: (pair[1].score, fuzz.token_set_ratio(article.title, pair[0].title)))
+    return best, review

@@ -1,0 +1,90 @@
+"""The repost decision on the replica's planted pairs: every kind of edit linked, routine notices kept apart."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.mongo import connect
+from crawler.reposts import Body, Candidate, best_match, compare, keys_of
+from pipelines.deduplicate import resolve_reposts
+from pipelines.store import ensure_indexes
+from replica.corpus import REPOST_KINDS, build_corpus
+
+CORPUS = build_corpus(700)
+ARTICLES = {a.key: a for items in CORPUS.articles.values() for a in items if not a.verbatim_page}
+
+
+def body(key: str) -> Body:
+    return Body.of("\n\n".join(ARTICLES[key].paragraphs))
+
+
+@pytest.mark.parametrize("kind", REPOST_KINDS)
+def test_each_kind_of_edited_repost_is_linked_to_its_original_and_shares_a_key(kind):
+    pairs = [(a.key, a.duplicate_of) for a in ARTICLES.values() if a.repost_kind == kind and a.duplicate_of in ARTICLES]
+    assert pairs
+    for copy, original in pairs:
+        result = compare(body(copy), body(original))
+        assert result.linked, (copy, result)
+        assert set(keys_of(body(copy))) & set(keys_of(body(original)))
+        assert result.method == ("exact" if kind in ("exact", "retitled") else "aligned")
+
+
+def test_routine_notices_of_one_series_are_kept_for_review_and_never_linked():
+    series = defaultdict(list)
+    for a in ARTICLES.values():
+        if a.lookalike and not a.duplicate_of:
+            series[a.lookalike].append(a.key)
+    assert set(series) == {"reception", "wanted", "fines"}
+    rng = random.Random(7)
+    for keys in series.values():
+        for _ in range(20):
+            one, other = rng.sample(keys, 2)
+            result = compare(body(one), body(other))
+            assert not result.linked and result.specific_substitutions >= 2, (one, other, result)
+            assert result.for_review and "dates, names or figures" in result.why
+
+
+def test_unrelated_articles_share_no_key():
+    plain = [k for k, a in ARTICLES.items() if not a.lookalike and not a.duplicate_of][:150]
+    keys = {k: set(keys_of(body(k))) for k in plain}
+    shared = [(a, b) for i, a in enumerate(plain) for b in plain[i + 1:] if keys[a] & keys[b]
+              and ARTICLES[b].duplicate_of != a and ARTICLES[a].duplicate_of != b]
+    assert len(shared) <= 2  # a chance band collision at most; the comparison then says no
+    assert all(not compare(body(a), body(b)).linked for a, b in shared)
+
+
+def test_the_original_credits_no_source_else_is_the_earliest_and_a_title_breaks_ties():
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    text = "\n\n".join(ARTICLES[next(k for k, a in ARTICLES.items() if a.repost_kind == "exact")].paragraphs)
+    copy = Candidate("c:1", "thanhphohaiphong", when - timedelta(days=2), True, "Tin A", 1)
+    original = Candidate("p:1", "congan_haiphong", when, False, "Tin A", 0)
+    assert min(copy, original, key=Candidate.order) is original  # crediting a source outweighs being earlier
+    elsewhere = Candidate("p:2", "congan_haiphong", when, False, "Chuyện khác hẳn", 0)
+    match, review = best_match(copy, Body.of(text), [(elsewhere, Body.of(text)), (original, Body.of(text))])
+    assert match[0] is original and not review
+
+
+def test_the_job_settles_only_what_changed_since_it_last_ran(mongo_uri):
+    client, db = connect(mongo_uri, "reposts_incremental")
+    client.drop_database("reposts_incremental")
+    ensure_indexes(db)
+    pair = next(a for a in ARTICLES.values() if a.repost_kind == "paragraph_dropped")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, article in enumerate((ARTICLES[pair.duplicate_of], pair)):
+        text = "\n\n".join(article.paragraphs)
+        db.articles.insert_one({"_id": article.key, "site": article.site, "title": article.title, "published_at": start + timedelta(days=n),
+                                "source": {"name": "ANHP"} if n else None, "body_text": text, "dedup_keys": keys_of(Body.of(text)),
+                                "duplicate_of": None, "repost": None, "crawl": {"last_changed_at": start}})
+    first = resolve_reposts(db, start + timedelta(hours=1))
+    assert first["articles/reposts"] == 1 and first["reposts/settled"] == 2
+    assert db.articles.find_one({"_id": pair.key})["duplicate_of"] == pair.duplicate_of
+    assert resolve_reposts(db, start + timedelta(hours=2))["reposts/settled"] == 0  # nothing changed since
+    db.articles.update_one({"_id": pair.key}, {"$set": {"body_text": "Một bài khác hẳn. " * 40, "dedup_keys": [],
+                                                        "crawl.last_changed_at": start + timedelta(hours=3)}})
+    assert resolve_reposts(db, start + timedelta(hours=4))["reposts/settled"] == 1
+    assert db.articles.find_one({"_id": pair.key})["duplicate_of"] is None  # edited into another story: unlinked
+    client.close()
