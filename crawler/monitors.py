@@ -10,6 +10,7 @@ the job log always, e-mail and a webhook when configured.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from itertools import pairwise
@@ -90,6 +91,17 @@ def volume(run: dict) -> int:
     return counts.get("articles_new", 0) + counts.get("articles_changed", 0) + extra
 
 
+def chance_of_at_most(filled: int, items: int, usual_rate: float) -> float:
+    """The chance that `items` articles, each filled at the usual rate, fill the field `filled` times or fewer (binomial)."""
+    if usual_rate >= 1.0:
+        return 1.0 if filled >= items else 0.0
+    if usual_rate <= 0.0:
+        return 1.0
+    log_p, log_q = math.log(usual_rate), math.log1p(-usual_rate)
+    return min(1.0, sum(math.exp(math.lgamma(items + 1) - math.lgamma(i + 1) - math.lgamma(items - i + 1) + i * log_p
+                                 + (items - i) * log_q) for i in range(filled + 1)))
+
+
 @monitors.name("Fill rates")
 class FillRateMonitor(RunMonitor):
     @monitors.name("every watched field is filled as often as before")
@@ -101,9 +113,13 @@ class FillRateMonitor(RunMonitor):
         if not earlier:
             self.skipTest("no baseline yet")
         drops = []
+        items = self.this_run["items"]
         for name, now in self.this_run["fill_rates"].items():
             before = sum(r["fill_rates"].get(name, 0) for r in earlier) / len(earlier)
-            if before - now > self.setting("MONITOR_FILL_DROP"):
+            # A drop counts when it is large and a run this size would rarely show it by chance
+            # (a day of seven articles, three without photos, is not a markup change).
+            chance = chance_of_at_most(round(now * items), items, before)
+            if before - now > self.setting("MONITOR_FILL_DROP") and chance < self.setting("MONITOR_FILL_SIGNIFICANCE"):
                 drops.append(f"{name} {before:.0%} → {now:.0%}")
         self.this_run["fill_drops"] = [d.split(" ", 1)[0] for d in drops]
         self.assertFalse(drops, f"{self.this_run['spider']}: fields filled far less often than in the last runs "

@@ -73,6 +73,7 @@ RETRY_EXCEPTIONS = [
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.browser_check.BrowserCheckMiddleware": 650,
+    "crawler.middlewares.binary.BinaryResponseMiddleware": 585,
     "crawler.middlewares.incomplete.IncompletePageMiddleware": 580,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
 }
@@ -101,6 +102,7 @@ MONITOR_VOLUME_MIN_RATIO = 0.5  # a run storing less than half the usual (median
 MONITOR_VOLUME_MIN_BASELINE = 10  # ...once the usual is at least this many articles
 MONITOR_FILL_DROP = 0.25  # a field filled 25 points less often than in the last good runs fails
 MONITOR_FILL_MIN_ITEMS = 20  # fill rates are judged on runs that stored at least this many articles
+MONITOR_FILL_SIGNIFICANCE = 0.01  # ...and a drop only when a run of its size shows it by chance less often than this
 MONITOR_REJECT_RATE_MAX = 0.10
 MONITOR_FETCH_FAILURE_RATE_MAX = 0.05
 MONITOR_PUSHBACK_RATE_MAX = 0.10  # share of 403 and 429 answers
