@@ -199,6 +199,7 @@ class DurableWriter:
                 log.warning("MongoDB is back after %.1f s: writing again", time.monotonic() - self.outage_started)
                 self.outage_started = None
                 counts["mongo/outages_ridden"] += 1
+            counts["mongo/jobs"] += 1  # round trips: a job is one or a few bulk writes
             return counts
 
     def _outage_left(self, error: PyMongoError, attempt_started: float) -> float:

@@ -16,10 +16,27 @@ _RUNS_OF_SPACES = re.compile(r" {2,}")
 _FTFY = ftfy.TextFixerConfig(normalization="NFC", unescape_html=True, uncurl_quotes=False, explain=False)
 
 
+# Texts cleaned lately, and their clean forms: a text is repaired once, however many stages clean
+# it again (the parser, the paragraph split, the normalise stage). Bounded: emptied when full.
+_CLEANED: dict[str, str] = {}
+_CLEANED_MAX = 50_000
+
+
 def clean_text(value: str | None) -> str:
     """One line of text as a reader sees it: repaired, NFC, single-spaced, trimmed."""
     if not value:
         return ""
+    known = _CLEANED.get(value)
+    if known is not None:
+        return known
+    text = _repaired(value)
+    if len(_CLEANED) >= _CLEANED_MAX:
+        _CLEANED.clear()
+    _CLEANED[value] = _CLEANED[text] = text  # cleaning is idempotent: the clean form is its own
+    return text
+
+
+def _repaired(value: str) -> str:
     text = ftfy.fix_text(value, config=_FTFY)
     text = _INVISIBLES.sub("", text)
     text = _ODD_SPACES.sub(" ", text)

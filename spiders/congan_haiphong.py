@@ -28,12 +28,10 @@ AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 LISTING_READY = "#news-list .news-item, #news-list .pager, #news-list .news-error"
 
 
-class CongAnHaiphongSpider(PortalSpider):
-    parser = parser
-    name = parser.SITE
-    public_origin = parser.PUBLIC_ORIGIN
-    categories = parser.CATEGORIES
-    # The browser check: its cookie, and a page to earn it on (real pages carry #wrapper, the check has none).
+class PoliceBrowserCheck:
+    """What the browser-check middleware needs of a spider of the police portal: its cookie, how a page
+    shows it is the check, and when the browser has the real page (real pages carry #wrapper, the check has none)."""
+
     browser_check_cookie = "hpcc"
     browser_ready_selector = "#wrapper"
     custom_settings = {
@@ -46,6 +44,13 @@ class CongAnHaiphongSpider(PortalSpider):
     @staticmethod
     def is_browser_check(response: TextResponse) -> bool:
         return parser.is_challenge(response)
+
+
+class CongAnHaiphongSpider(PoliceBrowserCheck, PortalSpider):
+    parser = parser
+    name = parser.SITE
+    public_origin = parser.PUBLIC_ORIGIN
+    categories = parser.CATEGORIES
 
     @property
     def browser_check_url(self) -> str:

@@ -137,3 +137,19 @@ def test_a_request_turned_away_too_often_is_given_up_and_counted():
     finally:
         loop.close()
     assert crawler.stats.get_value("browser_check/failed") == 1
+
+
+def test_a_png_at_a_url_ending_in_html_stays_binary_and_pages_stay_pages():
+    from scrapy.responsetypes import responsetypes
+
+    from crawler.middlewares.binary import BinaryResponseMiddleware
+
+    url = "https://thanhphohaiphong.gov.vn/wp-content/plugins/hp-qr-code/qr.php?size=150&data=https%3A%2F%2Fx.vn%2Fa.html"
+    headers = {"Content-Type": "image/png"}
+    typed = responsetypes.from_args(headers=headers, url=url)(url=url, headers=headers, body=b"\x89PNG\r\n")
+    assert isinstance(typed, HtmlResponse)  # what Scrapy makes of it: typed by the URL
+    middleware = BinaryResponseMiddleware()
+    image = asyncio.run(middleware.process_response(Request(url), typed))
+    assert type(image) is Response and image.body == b"\x89PNG\r\n"
+    page = HtmlResponse(url="https://x.vn/a.html", headers={"Content-Type": "text/html; charset=utf-8"}, body=b"<p>a</p>")
+    assert asyncio.run(middleware.process_response(Request(page.url), page)) is page

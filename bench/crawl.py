@@ -1,0 +1,222 @@
+"""Benchmark: what the crawler costs next to what its downloads cost, per spider, on the replica.
+
+For each spider, in one invocation, on a replica of N articles per portal with its faults off:
+the full crawl into an empty database, the same crawl with the item pipelines off, and a
+download-only spider (bench/download_only.py) fetching the same article URLs and QR images.
+Each is its own `scrapy` process, as scheduled jobs are; MongoDB and the replica run in this
+process. Prints, per run: wall seconds, pages and articles per second, CPU milliseconds per
+article (the crawler with its children, Chromium among them, and Chromium alone), peak RSS of
+the crawler, browser page loads, requests the browser check turned away, MongoDB write jobs per
+article; then the ratios, and the replica's own serving ceiling for pages and QR images.
+
+    .venv/bin/python bench/crawl.py --articles 2000
+    .venv/bin/python bench/crawl.py --articles 10000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.mongo import connect, start_embedded_server  # noqa: E402
+from crawler.portals import NAMES  # noqa: E402
+from replica.server import Replica, ReplicaOptions  # noqa: E402
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stats_of(log: str) -> dict:
+    """The stats Scrapy dumps when the crawl closes."""
+    found = re.search(r"Dumping Scrapy stats:\n(\{.*?\})\n", log, flags=re.S)
+    if not found:
+        return {}
+    text = re.sub(r"datetime\.datetime\([^)]*\)", "None", found.group(1))
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {}
+
+
+class ChromiumMeter:
+    """CPU seconds of the Chromium processes under a process, sampled from /proc while it runs."""
+
+    def __init__(self, root_pid: int) -> None:
+        self.root, self.seen, self.stop = root_pid, {}, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ChromiumMeter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            for pid in self._descendants():
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    name = Path(f"/proc/{pid}/comm").read_text().strip()
+                except OSError:
+                    continue
+                if "chrom" in name:
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def _descendants(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(parent, []).append(int(entry.name))
+        out, todo = [], [self.root]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                out.append(child)
+                todo.append(child)
+        return out
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
+def run_scrapy(args: list[str], env: dict[str, str], log_path: Path) -> dict:
+    started = time.monotonic()
+    with log_path.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with ChromiumMeter(proc.pid) as chromium:
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - started
+    stats = _stats_of(log_path.read_text(encoding="utf-8", errors="replace"))
+    return {"seconds": seconds, "code": proc.returncode, "cpu": usage.ru_utime + usage.ru_stime, "chromium_cpu": chromium.seconds,
+            "stats": stats, "log": str(log_path)}
+
+
+def measure_spider(spider: str, replica: Replica, mongo_uri: str, folder: Path) -> dict:
+    base = replica.base_url(spider)
+    env = {**os.environ, "MONGO_URI": mongo_uri, "PORTAL_PROFILE": "replica", "PORTAL_DATA_DIR": str(folder / "data"),
+           "PORTAL_MONITORS_ENABLED": "0"}
+    runs = {}
+    for name, extra in (("full", []), ("pipelines off", ["-s", "ITEM_PIPELINES={}"])):
+        database = f"bench_crawl_{spider}_{name.split()[0]}"
+        client, _ = connect(mongo_uri, database)
+        client.drop_database(database)
+        client.close()
+        runs[name] = run_scrapy(["crawl", spider, "-a", f"base_url={base}", *extra], {**env, "MONGO_DATABASE": database},
+                                folder / f"{spider}-{name.replace(' ', '-')}.log")
+    client, db = connect(mongo_uri, f"bench_crawl_{spider}_full")
+    stored = db.articles.count_documents({})
+    docs = list(db.articles.find({}, {"url": 1, "qr.image_url": 1}))
+    client.close()
+    urls = [replica_url(d["url"], base) for d in docs] + [replica_url(d["qr"]["image_url"], base) for d in docs if d.get("qr")]
+    urls_file = folder / f"{spider}-urls.txt"
+    urls_file.write_text("\n".join(urls), encoding="utf-8")
+    script = "download_only_police.py" if spider == "congan_haiphong" else "download_only.py"
+    runs["download only"] = run_scrapy(
+        ["runspider", str(ROOT / "bench" / script), "-a", f"urls_file={urls_file}", "-s", "ITEM_PIPELINES={}", "-s", "EXTENSIONS={}"],
+        {**env, "MONGO_DATABASE": "bench_unused"}, folder / f"{spider}-download-only.log")
+    return {"stored": stored, "downloads": len(urls), "runs": runs}
+
+
+def replica_url(public: str, base: str) -> str:
+    return base + "/" + public.split("/", 3)[3] if public.count("/") >= 3 else base + "/"
+
+
+def ceiling(replica: Replica, site: str, paths: list[str], seconds: float = 5.0) -> float:
+    """Requests a second the replica serves to 8 concurrent clients (what it could give the crawler at most)."""
+    base, done, deadline = replica.base_url(site), [0], time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        i = offset
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(base + paths[i % len(paths)], timeout=10) as answer:
+                answer.read()
+            done[0] += 1
+            i += 8
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(worker, range(8)))
+    return done[0] / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=10_000, help="articles per portal (default 10000)")
+    parser.add_argument("--spider", action="append", choices=NAMES, help="repeat; default every portal")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
+    args = parser.parse_args()
+    results, ceilings = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        built = time.monotonic()
+        server = start_embedded_server(folder / "mongo")
+        try:
+            with Replica(ReplicaOptions(articles_per_site=args.articles, fault_rate=0.0, slow_seconds=0.0)) as replica:
+                build_seconds = time.monotonic() - built
+                for spider in args.spider or NAMES:
+                    results[spider] = measure_spider(spider, replica, server.uri, folder)
+                city = [a for a in replica.corpus.articles["thanhphohaiphong"] if not a.fault][:2000]
+                ceilings["city pages"] = ceiling(replica, "thanhphohaiphong", [a.path for a in city])
+                qr = "/wp-content/plugins/hp-qr-code/qr.php?size=150&data="
+                ceilings["city QR images"] = ceiling(replica, "thanhphohaiphong",
+                                                     [qr + urllib.request.quote(a.url, safe="") for a in city])
+        finally:
+            server.stop()
+    print(f"replica: {args.articles} articles per portal, faults off (built and started in {build_seconds:.1f} s); "
+          f"serving ceiling: " + ", ".join(f"{k} {v:.0f}/s" for k, v in ceilings.items()))
+    print(f"{'spider':<18}{'run':<15}{'exit':>5}{'wall s':>8}{'pages/s':>9}{'arts/s':>8}{'CPU ms/art':>11}{'Chromium':>9}"
+          f"{'peak MB':>8}{'browser':>8}{'turned':>7}{'jobs/art':>9}")
+    summary = {}
+    for spider, result in results.items():
+        stored = max(1, result["stored"])
+        for name, run in result["runs"].items():
+            stats = run["stats"]
+            pages = stats.get("downloader/response_count", 0)
+            articles = stored if name != "download only" else stats.get("download_only/pages", 0)
+            run["articles_per_s"] = articles / run["seconds"]
+            run["cpu_ms_per_article"] = 1000 * run["cpu"] / stored
+            run["peak_rss_mb"] = stats.get("memusage/max", 0) / 2**20
+            print(f"{spider:<18}{name:<15}{run['code']:>5}{run['seconds']:>8.1f}{pages / run['seconds']:>9.1f}"
+                  f"{run['articles_per_s']:>8.1f}{run['cpu_ms_per_article']:>11.1f}{1000 * run['chromium_cpu'] / stored:>9.1f}"
+                  f"{run['peak_rss_mb']:>8.0f}{stats.get('playwright/page_count', 0):>8}"
+                  f"{stats.get('browser_check/turned_away', 0):>7}{stats.get('mongo/jobs', 0) / stored:>9.3f}")
+        full, off, plain = (result["runs"][k] for k in ("full", "pipelines off", "download only"))
+        summary[spider] = {
+            "articles": result["stored"],
+            "full_over_download_only": full["seconds"] and plain["seconds"] / full["seconds"],
+            "full_over_pipelines_off": off["seconds"] / full["seconds"],
+            "cpu_over_download_only": full["cpu"] / max(plain["cpu"], 1e-9),
+            "cpu_ms_per_article": full["cpu_ms_per_article"],
+            "peak_rss_mb": full["peak_rss_mb"],
+            "browser_page_loads": full["stats"].get("playwright/page_count", 0),
+            "turned_away": full["stats"].get("browser_check/turned_away", 0),
+        }
+        s = summary[spider]
+        print(f"{spider:<18}ratios: full / download-only {s['full_over_download_only']:.2f} (goal ≥ 0.5), "
+              f"full / pipelines-off {s['full_over_pipelines_off']:.2f} (≥ 0.9), CPU full / download-only "
+              f"{s['cpu_over_download_only']:.2f} (≤ 1.5)")
+    if args.json:
+        print(json.dumps({"articles": args.articles, "ceilings": ceilings, "spiders": summary}))
+
+
+if __name__ == "__main__":
+    main()
