@@ -6,6 +6,7 @@ can measure recall and precision exactly.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import unicodedata
@@ -401,10 +402,10 @@ def _city_articles(gen: _Generator, n: int, police: list[Article]) -> list[Artic
         moments.append(original.published + timedelta(days=1))
     moments.sort()
     originals = {p.published + timedelta(days=1): p for p in reposts}
-    kinds = iter(REPOST_KINDS * (len(reposts) // len(REPOST_KINDS) + 1))
+    kinds = itertools.cycle(REPOST_KINDS)
     for moment in moments:
         post_id = new_id()
-        original = originals.get(moment)
+        original = originals.pop(moment, None)  # a plain article published the same minute stays plain
         series = None
         if original:
             kind = next(kinds)
