@@ -1,4 +1,4 @@
-"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server, replay-spill, health)."""
+"""Command-line tools: `python -m crawler <command>` (demo, export, report, schedule, mongo-server, replay-spill, reparse, health)."""
 
 from __future__ import annotations
 
@@ -209,6 +209,45 @@ def _replay_spill(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
+def _reparse(args: argparse.Namespace) -> int:
+    """The archived responses through today's parsers and pipelines, with no network; what changed."""
+    import time
+
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from spiders.reparse import reparse_spider
+
+    archive = args.data_dir.resolve() / "archive"
+    sites = [site for site in (args.site or NAMES) if any(archive.glob(f"{site}-*.warc.gz"))]
+    if not sites:
+        print(f"reparse: no archive of {', '.join(args.site or NAMES)} in {archive} (PORTAL_ARCHIVE_ENABLED keeps one)",
+              file=sys.stderr)
+        return 1
+    settings = get_project_settings()
+    settings.setdict({"PORTAL_DATA_DIR": str(args.data_dir.resolve()), "PORTAL_ARCHIVE_ENABLED": False,
+                      "PORTAL_MONITORS_ENABLED": False}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = {}
+    for site in sites:
+        crawler = process.create_crawler(reparse_spider(site))
+        process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None)
+        crawlers[site] = crawler
+    started = time.monotonic()
+    process.start()
+    seconds = time.monotonic() - started
+    code = 0
+    for site, crawler in crawlers.items():
+        stats = crawler.stats.get_stats()
+        n = stats.get("reparse/articles", 0)
+        print(f"{site}: {n} archived articles re-extracted in {seconds:.1f} s ({n / seconds:.0f}/s): "
+              f"{stats.get('articles/new', 0)} new, {stats.get('articles/changed', 0)} changed, "
+              f"{stats.get('articles/unchanged', 0)} unchanged, {stats.get('rejects/total', 0)} rejected, "
+              f"{stats.get('reparse/images_missing', 0)} images missing from the archive")
+        code = max(code, int(stats.get("run/exit_code", 1)))
+    return code
+
+
 def _health(args: argparse.Namespace) -> int:
     import json
 
@@ -300,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="without MONGO_URI: the data folder whose embedded MongoDB to read (default ./data, as make demo)")
     health.add_argument("--spider", action="append", choices=NAMES, help="repeat; default every portal")
     health.set_defaults(run=_health)
+
+    reparse = commands.add_parser("reparse", help="re-extract the archived responses with today's parsers (no network)")
+    reparse.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),
+                         help="the crawls' PORTAL_DATA_DIR (default ./data): the archive is in its archive/ folder")
+    reparse.add_argument("--site", action="append", choices=NAMES, help="repeat; default every portal with an archive")
+    reparse.add_argument("--since", type=_vietnam_date, help="only articles fetched on or after this Vietnam date")
+    reparse.set_defaults(run=_reparse)
 
     replay = commands.add_parser("replay-spill", help="write what crawls spilled to files while MongoDB was away")
     replay.add_argument("--data-dir", type=Path, default=Path(os.environ.get("PORTAL_DATA_DIR", "data")),

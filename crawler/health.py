@@ -45,9 +45,10 @@ class SpiderHealth:
 
 
 def spider_health(db: Database, spider: str, now: datetime, max_age_hours: float) -> SpiderHealth:
-    last = db.crawl_runs.find_one({"spider": spider, "state": {"$ne": "running"}}, sort=[("started_at", -1)])
+    crawls = {"spider": spider, "kind": {"$ne": "reparse"}}  # a re-extraction from the archive is not a crawl of the portal
+    last = db.crawl_runs.find_one({**crawls, "state": {"$ne": "running"}}, sort=[("started_at", -1)])
     # A success: finished cleanly, and no monitor failed (or monitors were off for that run).
-    success = db.crawl_runs.find_one({"spider": spider, "state": "finished",
+    success = db.crawl_runs.find_one({**crawls, "state": "finished",
                                       "$or": [{"monitors": {"$exists": False}}, {"monitors.failed": {"$size": 0}}]},
                                      sort=[("started_at", -1)])
     problems = []

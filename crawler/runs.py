@@ -181,7 +181,7 @@ class CrawlRunRecorder:
             "finished_at": utc_now(), "finish_reason": reason, "state": state, "state_reason": why,
             "exit_code": code, "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
             "facts": getattr(spider, "run_facts", {}),
-            "kind": "incremental" if getattr(spider, "incremental", False) else "full",
+            "kind": getattr(spider, "run_kind", None) or ("incremental" if getattr(spider, "incremental", False) else "full"),
             "items": items, "fill_rates": rates,
             "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items()
                                   if k.startswith("rejects/") and k not in ("rejects/total", "rejects/resolved")},

@@ -41,6 +41,10 @@ MONGO_MAX_PENDING_JOBS = 20
 # An outage shorter than this is ridden through with no loss; a longer one spills the pending
 # writes to PORTAL_DATA_DIR/spill/, closes the crawl (exit status 3), and the next run replays them.
 MONGO_OUTAGE_BUDGET = float(os.environ.get("MONGO_OUTAGE_BUDGET", "300"))
+# The raw archive (crawler/archive.py): every article page and image fetched, as WARC under PORTAL_DATA_DIR/archive,
+# a new file past this size; `python -m crawler reparse` re-extracts from it.
+PORTAL_ARCHIVE_ENABLED = os.environ.get("PORTAL_ARCHIVE_ENABLED", "1") == "1"
+PORTAL_ARCHIVE_MAX_MB = 256.0
 PORTAL_HEARTBEAT_SECONDS = 30.0  # how often a running run says it is alive (crawl_runs.heartbeat_at)
 COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` that exits with how the run ended
 
@@ -86,6 +90,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.mongo.MongoConnection": 100,  # the crawl's one MongoDB connection and write path
     "crawler.runs.CrawlRunRecorder": 500,
+    "crawler.archive.WarcArchive": 520,
     # Spidermon counts how often each field of the stored articles is filled (the fill-rate monitor reads it).
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,
 }

@@ -24,6 +24,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.archive import ARTICLE
 from crawler.dates import utc_now
 from crawler.durable import updates_job
 from crawler.items import ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, FetchFailure
@@ -151,7 +152,7 @@ class PortalSpider(scrapy.Spider):
             errback=self.fetch_failed,
             priority=PRIORITY_ARTICLE,
             cb_kwargs={"listing_url": self.origin.public_url(listing.url) if listing else None, "seen_url": entry.url},
-            meta={"native_id": entry.native_id, **meta},
+            meta={"native_id": entry.native_id, "archive": ARTICLE, **meta},
         )
 
     def recheck_requests(self) -> Iterable[Request]:

@@ -20,6 +20,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler.archive import IMAGE
 from crawler.items import ArticleItem, FetchFailure, SiteFacts
 from crawler.qr import BrokenImageError, decode_qr
 from crawler.walks import Step
@@ -193,10 +194,10 @@ class ThanhphohaiphongSpider(PortalSpider):
         if not self.fanpage_requested and (fanpage := parser.parse_fanpage_qr(response, self.origin)):
             self.fanpage_requested = True
             yield Request(self.origin.fetch_url(fanpage["image_url"]), callback=self.parse_fanpage_qr,
-                          priority=PRIORITY_ASSET, cb_kwargs={"fanpage": fanpage})
+                          priority=PRIORITY_ASSET, cb_kwargs={"fanpage": fanpage}, meta={"archive": IMAGE})
         if item.qr and item.qr["image_url"]:
             yield Request(self.origin.fetch_url(item.qr["image_url"]), callback=self.attach_qr, errback=self.qr_failed,
-                          priority=PRIORITY_ASSET, cb_kwargs={"item": item}, dont_filter=True)
+                          priority=PRIORITY_ASSET, cb_kwargs={"item": item}, dont_filter=True, meta={"archive": IMAGE})
         else:
             yield item
 

@@ -17,6 +17,8 @@ from replica.server import Replica, ReplicaOptions
 from tests.helpers import ROOT, CrawlResult, fresh_db
 
 E2E_ARTICLES = int(os.environ.get("E2E_ARTICLES_PER_SITE", "1000"))
+# Crawls keep no raw archive in the tests, but for the one that tests it (test_e2e_reparse.py).
+os.environ.setdefault("PORTAL_ARCHIVE_ENABLED", "0")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,168 @@
+"""Every article page and image the crawler fetched, kept as WARC (gzipped, rotated by size) for re-extraction.
+
+Against the live portals a full crawl takes hours of polite requests. When a parser is fixed, the
+stored records are corrected from this archive instead (`python -m crawler reparse`), with no
+network. Each response record carries what the spider knew when it asked (the article's native
+id, the listing it came from, the URL it was listed under, the crawl's origin) in `WARC-Portal-*`
+headers; warcio writes and reads the records. The folder is `PORTAL_DATA_DIR/archive`;
+`PORTAL_ARCHIVE_ENABLED` switches it (off in the test runs that do not need it).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.dates import utc_now
+
+log = logging.getLogger(__name__)
+ARTICLE, IMAGE = "article", "image"
+# Headers that describe the bytes on the wire, not the decoded body Scrapy hands over (and the archive keeps).
+_WIRE_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
+
+
+class WarcArchive:
+    """Writes the article pages and images a crawl fetched (requests marked `meta["archive"]`)."""
+
+    def __init__(self, folder: Path, spider_name: str, max_bytes: int) -> None:
+        self.folder = folder
+        self.spider_name = spider_name
+        self.max_bytes = max_bytes
+        self.file: BinaryIO | None = None
+        self.writer: WARCWriter | None = None
+        self.path: Path | None = None
+        self.records = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcArchive:
+        settings = crawler.settings
+        if not settings.getbool("PORTAL_ARCHIVE_ENABLED"):
+            raise NotConfigured("PORTAL_ARCHIVE_ENABLED is off")
+        archive = cls(Path(settings.get("PORTAL_DATA_DIR")) / "archive", crawler.spidercls.name,
+                      int(settings.getfloat("PORTAL_ARCHIVE_MAX_MB") * 2**20))
+        crawler.signals.connect(archive.response_received, signal=signals.response_received)
+        crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
+        archive.stats = crawler.stats
+        return archive
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        kind = request.meta.get("archive")
+        if not kind or response.status != 200:
+            return
+        origin = getattr(spider, "origin", None)
+        extra = {
+            "WARC-Portal-Site": spider.name,
+            "WARC-Portal-Kind": kind,
+            "WARC-Portal-Crawl-Origin": getattr(origin, "crawl", ""),
+            "WARC-Portal-Native-Id": request.meta.get("native_id") or "",
+            "WARC-Portal-Listing-URL": request.cb_kwargs.get("listing_url") or "",
+            "WARC-Portal-Seen-URL": request.cb_kwargs.get("seen_url") or "",
+        }
+        self.write(response, {k: v for k, v in extra.items() if v})
+        self.stats.inc_value(f"archive/{kind}s")
+
+    def write(self, response: Response, extra: dict[str, str]) -> None:
+        writer = self._writer()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items()
+                   if k.lower() not in _WIRE_HEADERS for v in values]
+        http = StatusAndHeaders(f"{response.status} OK", headers, protocol="HTTP/1.1")
+        record = writer.create_warc_record(response.url, "response", payload=io.BytesIO(response.body), http_headers=http,
+                                           warc_headers_dict=extra)
+        writer.write_record(record)
+        self.records += 1
+
+    def _writer(self) -> WARCWriter:
+        if self.file is not None and self.file.tell() >= self.max_bytes:
+            self.close()
+        if self.file is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.path = self.folder / f"{self.spider_name}-{utc_now():%Y%m%dT%H%M%S%f}.warc.gz"
+            self.file = self.path.open("ab")
+            self.writer = WARCWriter(self.file, gzip=True)
+        assert self.writer is not None
+        return self.writer
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            log.info("archived %d responses in %s", self.records, self.path)
+        self.file = self.writer = None
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.close()
+
+
+@dataclass
+class ArchivedResponse:
+    """A response read back from the archive, with what the spider knew when it asked."""
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    date: datetime | None
+    site: str
+    kind: str
+    crawl_origin: str
+    native_id: str | None
+    listing_url: str | None
+    seen_url: str | None
+
+
+def read_archive(folder: Path, site: str | None = None) -> Iterator[ArchivedResponse]:
+    """Every response record of the archive (of one portal), oldest file first."""
+    for path in sorted(folder.glob(f"{site or '*'}-*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response":
+                    continue
+                get = record.rec_headers.get_header
+                date = get("WARC-Date")
+                yield ArchivedResponse(
+                    url=get("WARC-Target-URI"), status=int(record.http_headers.get_statuscode()),
+                    headers=list(record.http_headers.headers), body=record.content_stream().read(),
+                    date=datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None,
+                    site=get("WARC-Portal-Site") or "", kind=get("WARC-Portal-Kind") or "",
+                    crawl_origin=get("WARC-Portal-Crawl-Origin") or "", native_id=get("WARC-Portal-Native-Id"),
+                    listing_url=get("WARC-Portal-Listing-URL"), seen_url=get("WARC-Portal-Seen-URL"),
+                )
+
+
+def latest_by_page(records: Iterator[ArchivedResponse], since: datetime | None = None) -> tuple[
+        list[ArchivedResponse], dict[str, ArchivedResponse]]:
+    """The newest record of each article (by native id, else URL) fetched since `since`, and the newest of each image."""
+    articles: dict[str, ArchivedResponse] = {}
+    images: dict[str, ArchivedResponse] = {}
+    for record in records:
+        if record.kind == IMAGE:
+            images[record.url] = record
+        elif record.kind == ARTICLE and (since is None or (record.date is not None and record.date >= since)):
+            articles[record.native_id or record.url] = record
+    return list(articles.values()), images
+
+
+def as_response(record: ArchivedResponse, **meta: Any) -> Response:
+    """The archived answer as Scrapy would hand it to a callback (typed by its headers, as on the wire)."""
+    from scrapy.responsetypes import responsetypes
+
+    headers = {}
+    for name, value in record.headers:
+        headers.setdefault(name, []).append(value)
+    cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
+    if record.kind == IMAGE:
+        cls = Response  # an image stays an image (crawler.middlewares.binary)
+    request = Request(record.url, meta={"native_id": record.native_id or None, **meta})
+    return cls(url=record.url, status=record.status, headers=headers, body=record.body, request=request)

@@ -1,0 +1,62 @@
+"""The raw archive end to end: a crawl keeps every article page and QR image as WARC, and re-extraction
+from it, with no network, gives the records a crawl gives, and changes nothing when nothing changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from crawler.mongo import connect
+from replica.corpus import CITY, POLICE
+from replica.drills import start_crawl
+from replica.server import Replica, ReplicaOptions
+from tests.helpers import ROOT
+from tests.parsing import as_json
+
+pytestmark = pytest.mark.e2e
+FIELDS = ("url", "title", "summary", "published_at", "date_text", "categories", "author", "source", "body_text", "body_html",
+          "images", "related_urls", "qr", "content_hash", "dedup_keys", "duplicate_of")
+
+
+def reparse(mongo_uri: str, database: str, data_dir, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_LOG_LEVEL": "WARNING"}
+    return subprocess.run([sys.executable, "-m", "crawler", "reparse", "--data-dir", str(data_dir), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_reparsing_the_archive_gives_the_crawled_records_without_the_network(mongo_uri, tmp_path):
+    data = tmp_path / "data"
+    with Replica(ReplicaOptions(articles_per_site=60, fault_rate=0.0)) as replica:
+        for site in (CITY, POLICE):
+            crawl = start_crawl(site, replica, mongo_uri, "archived", data, env={"PORTAL_ARCHIVE_ENABLED": "1"})
+            assert crawl.wait() == 0, crawl.log[-3000:]
+        served = sum(replica.state.requests.values())
+        again = reparse(mongo_uri, "reparsed", data)
+        assert sum(replica.state.requests.values()) == served  # not one request
+    assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+    client, crawled = connect(mongo_uri, "archived")
+    reparsed = client.get_database("reparsed")
+    for site in (CITY, POLICE):
+        assert f"{site}: " in again.stdout and " 0 images missing" in again.stdout
+        want = {d["_id"]: {f: as_json(d.get(f)) for f in FIELDS} for d in crawled.articles.find({"site": site})}
+        got = {d["_id"]: {f: as_json(d.get(f)) for f in FIELDS} for d in reparsed.articles.find({"site": site})}
+        assert len(want) >= 45 and got == want
+        rejects = {d["_id"]: d["reasons"] for d in crawled.rejects.find({"site": site})}
+        assert {d["_id"]: d["reasons"] for d in reparsed.rejects.find({"site": site})} == rejects  # the bad records, again
+        run = reparsed.crawl_runs.find_one({"spider": site})
+        assert run["kind"] == "reparse" and run["state"] == "finished"
+        assert run["facts"]["reparse"]["articles"] == len(want) + len(rejects)
+    assert reparsed.walks.count_documents({}) == 0  # no listing was read: no walk is said to have run
+    # Into the crawled database: nothing changed, so nothing is written as a change.
+    same = reparse(mongo_uri, "archived", data, "--site", CITY)
+    assert same.returncode == 0, same.stderr[-3000:]
+    assert " 0 new, 0 changed, " in same.stdout and crawled.article_revisions.count_documents({}) == 0
+    client.close()
+
+
+def test_reparse_without_an_archive_says_where_it_looked(mongo_uri, tmp_path):
+    done = reparse(mongo_uri, "none", tmp_path)
+    assert done.returncode == 1 and f"no archive of {CITY}, {POLICE} in {tmp_path / 'archive'}" in done.stderr
