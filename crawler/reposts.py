@@ -35,7 +35,9 @@ MIN_WORDS = 30  # a body shorter than this says too little to call two articles 
 PARAGRAPH_KEY_MIN_WORDS = 12
 LINK_AT = 0.4  # containment from which a pair is one story (when its differences are not specifics)
 REVIEW_AT = 0.25  # containment from which a pair is kept for review
-SPECIFIC_SUBSTITUTIONS_MAX = 1  # a repost may correct one figure or name; a look-alike changes many
+SPECIFIC_SUBSTITUTIONS_MAX = 2  # a repost may correct a figure or a name; a look-alike changes many
+SUBSTITUTION_WORDS = 12  # a replaced passage this short is a substitution of details, not a rewrite
+KEPT_WORDING = 0.2  # ...when at least this share of its paragraph is word for word the other's
 SHORT_RUN = 3  # equal runs shorter than this are chance matches of common words inside a changed passage
 _WORD = re.compile(r"\w+")
 # The same permutations for every sketch (made once; stable across processes, so stored keys stay comparable).
@@ -85,7 +87,7 @@ def keys_of(body: Body) -> list[int]:
 class Comparison:
     score: float  # the share of the shorter body found in the longer one
     method: str  # "exact" or "aligned"
-    specific_substitutions: int  # small changes that touch a figure or a name
+    specific_substitutions: int  # figures, dates and names replaced in short passages
 
     @property
     def linked(self) -> bool:
@@ -104,6 +106,11 @@ class Comparison:
         return "close, below the threshold"
 
 
+def _specifics(words: tuple[str, ...]) -> int:
+    """How many of the words are figures, dates or names (a digit in them, or a capital)."""
+    return sum(1 for w in words if w[:1].isupper() or any(ch.isdigit() for ch in w))
+
+
 def compare(a: Body, b: Body) -> Comparison:
     """How much of the shorter body the longer one holds, and how their differences look."""
     if a.folded == b.folded:
@@ -118,13 +125,25 @@ def compare(a: Body, b: Body) -> Comparison:
         else:
             blocks.append([equal, op.src_start, op.src_end, op.dest_start, op.dest_end])
     same = sum(block[2] - block[1] for block in blocks if block[0])
+    # How much of each paragraph of `a` the other body keeps: a look-alike keeps each paragraph's wording and
+    # swaps its details; a repost keeps paragraphs whole, or rewrites one (where chance matches count for nothing).
+    bounds, start = [], 0
+    for paragraph in a.paragraphs:
+        bounds.append((start, start + len(paragraph)))
+        start += len(paragraph)
+    kept = [sum(max(0, min(e1, p1) - max(e0, p0)) for equal, e0, e1, _, _ in blocks if equal) for p0, p1 in bounds]
     substitutions = 0
     for equal, a0, a1, b0, b1 in blocks:
-        if equal or not (0 < a1 - a0 <= 4 and 0 < b1 - b0 <= 4):
+        # A substitution: a short passage replaced by one of about its length (not a rewritten lead, an added paragraph)...
+        a_len, b_len = a1 - a0, b1 - b0
+        short = 0 < a_len <= SUBSTITUTION_WORDS and 0 < b_len <= SUBSTITUTION_WORDS
+        if equal or not short or max(a_len, b_len) > 2.5 * min(a_len, b_len):
             continue
-        changed = a.written[a0:a1] + b.written[b0:b1]
-        if any(any(ch.isdigit() for ch in w) or w[:1].isupper() for w in changed):
-            substitutions += 1
+        # ...inside a paragraph whose wording is mostly kept.
+        paragraph = next((i for i, (p0, p1) in enumerate(bounds) if p0 <= a0 < p1), None)
+        if paragraph is None or kept[paragraph] < KEPT_WORDING * (bounds[paragraph][1] - bounds[paragraph][0]):
+            continue
+        substitutions += max(_specifics(a.written[a0:a1]), _specifics(b.written[b0:b1]))
     return Comparison(round(same / max(1, min(len(a.folded), len(b.folded))), 4), "aligned", substitutions)
 
 
