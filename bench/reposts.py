@@ -91,6 +91,7 @@ def score(result: dict) -> dict:
     per_kind: dict[str, Counter] = {}
     linked = correct = 0
     lookalikes_linked = 0
+    wrong: list[str] = []
     for _id, expected in truth.items():
         got = found[_id].get("duplicate_of")
         kind = expected["kind"] or ("look-alike" if expected["lookalike"] else None)
@@ -108,12 +109,15 @@ def score(result: dict) -> dict:
         if got:
             linked += 1
             correct += got == expected["duplicate_of"]
+            if got != expected["duplicate_of"]:
+                wrong.append(f"{_id} -> {got} (truth: {expected['duplicate_of'] or 'no repost'}; "
+                             f"{expected['kind'] or expected['lookalike'] or 'plain'} vs {truth.get(got, {}).get('lookalike') or 'plain'})")
             lookalikes_linked += bool(expected["lookalike"]) and got != expected["duplicate_of"]
     reposts = sum(1 for t in truth.values() if t["duplicate_of"])
     found_right = sum(1 for _id, t in truth.items() if t["duplicate_of"] and found[_id].get("duplicate_of") == t["duplicate_of"])
     return {"per_kind": per_kind, "precision": correct / linked if linked else 1.0, "recall": found_right / reposts if reposts else 1.0,
             "links": linked, "reposts": reposts, "lookalikes_linked": lookalikes_linked,
-            "seed_pair": found.get(SEED_COPY, {}).get("duplicate_of") == SEED_ORIGINAL}
+            "seed_pair": found.get(SEED_COPY, {}).get("duplicate_of") == SEED_ORIGINAL, "wrong": wrong}
 
 
 def crawl_rate(articles: int) -> float:
@@ -149,6 +153,8 @@ def main() -> None:
             print(f"{kind:<36}{c['reposts']:>8}{c['found']:>7}{c['found'] / c['reposts']:>8.1%}")
         else:
             print(f"{kind:<36}{'':>8}{'':>7}{'':>8}   {c['articles']:>11}{c['linked']:>7}{c['for_review']:>7}")
+    for line in figures["wrong"][:8]:
+        print(f"  wrong link: {line}")
     per_article_ms = 1000 * (result["seconds"] + result["keys_seconds"]) / result["docs"]
     print(f"overall: precision {figures['precision']:.3f} ({figures['links']} links), recall {figures['recall']:.3f}, "
           f"look-alikes linked {figures['lookalikes_linked']}, seed pair linked: {figures['seed_pair']}")

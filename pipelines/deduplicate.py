@@ -30,7 +30,7 @@ from crawler.dates import utc_now
 from crawler.durable import handles
 from crawler.items import ArticleItem
 from crawler.portals import PORTALS
-from crawler.reposts import Body, Candidate, best_match, keys_of
+from crawler.reposts import Body, Candidate, best_match, compare, keys_of
 
 from . import ArticleStage
 
@@ -150,14 +150,17 @@ class _Sweep:
         change: dict[str, Any] = {"repost_candidates": [{"id": c.id, "score": r.score, "why": r.why}
                                                         for c, r in sorted(review, key=lambda p: -p[1].score)[:5]]}
         self.counts["reposts/for_review"] += len(review)
-        if match is None:
-            change |= {"duplicate_of": None, "repost": None}
-            self.original_of[me.id] = None
-            # An article that was an original keeps its copies: they are settled when they change.
-        else:
+        if match is not None:
             other, result = match
             root_id = self.original(other) or other.id
             root = self.entries[root_id].candidate if root_id in self.entries else self._stored(root_id) or other
+            if root.id != other.id and root.id in self.entries and not compare(entry.body, self.entries[root.id].body).linked:
+                # Like a copy of the story, not like its original: links do not chain from look-alike to look-alike.
+                match = None
+        if match is None:
+            change |= {"duplicate_of": None, "repost": None}
+            self.original_of[me.id] = None
+        else:
             first = min((me, other, root), key=Candidate.order)
             repost = {"score": result.score, "method": result.method, "matched_at": self.now, "matched_with": other.id}
             if first.id == me.id:  # this article is the story's original: its copies point here now

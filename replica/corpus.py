@@ -408,7 +408,8 @@ def _city_articles(gen: _Generator, n: int, police: list[Article]) -> list[Artic
         original = originals.pop(moment, None)  # a plain article published the same minute stays plain
         series = None
         if original:
-            kind = next(kinds)
+            # A routine notice is reposted whole (a fine list without its list would be any month's notice).
+            kind = next(kinds) if not original.lookalike else gen.rng.choice(("exact", "retitled"))
             title, paragraphs = _edited_copy(gen, original, kind)
         elif gen.rng.random() < NOTICE_SHARE / 2:  # the city's own routine notices: look-alikes of the police portal's
             kind, series = None, gen.rng.choice(("wanted", "fines"))
