@@ -185,8 +185,10 @@ def main() -> None:
                 city = [a for a in replica.corpus.articles["thanhphohaiphong"] if not a.fault][:2000]
                 ceilings["city pages"] = ceiling(replica, "thanhphohaiphong", [a.path for a in city])
                 qr = "/wp-content/plugins/hp-qr-code/qr.php?size=150&data="
-                ceilings["city QR images"] = ceiling(replica, "thanhphohaiphong",
-                                                     [qr + urllib.request.quote(a.url, safe="") for a in city])
+                # Each QR image is asked for once in a crawl: unique payloads, so the replica's cache never helps.
+                ceilings["city QR images (uncached)"] = ceiling(replica, "thanhphohaiphong",
+                                                                [qr + urllib.request.quote(f"{city[n % len(city)].url}?n={n}", safe="")
+                                                                 for n in range(50_000)])
         finally:
             server.stop()
     print(f"replica: {args.articles} articles per portal, faults off (built and started in {build_seconds:.1f} s); "
