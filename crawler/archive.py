@@ -37,8 +37,9 @@ _WIRE_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
 class WarcArchive:
     """Writes the article pages and images a crawl fetched (requests marked `meta["archive"]`)."""
 
-    def __init__(self, folder: Path, spider_name: str, max_bytes: int) -> None:
+    def __init__(self, folder: Path, spider_name: str, max_bytes: int, stats: Any) -> None:
         self.folder = folder
+        self.stats = stats
         self.spider_name = spider_name
         self.max_bytes = max_bytes
         self.file: BinaryIO | None = None
@@ -52,10 +53,9 @@ class WarcArchive:
         if not settings.getbool("PORTAL_ARCHIVE_ENABLED"):
             raise NotConfigured("PORTAL_ARCHIVE_ENABLED is off")
         archive = cls(Path(settings.get("PORTAL_DATA_DIR")) / "archive", crawler.spidercls.name,
-                      int(settings.getfloat("PORTAL_ARCHIVE_MAX_MB") * 2**20))
+                      int(settings.getfloat("PORTAL_ARCHIVE_MAX_MB") * 2**20), crawler.stats)
         crawler.signals.connect(archive.response_received, signal=signals.response_received)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
-        archive.stats = crawler.stats
         return archive
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:

@@ -44,11 +44,11 @@ _SOURCE = pa.struct([("text", pa.string()), ("name", pa.string()), ("publisher",
 _CANDIDATE = pa.struct([("id", pa.string()), ("score", pa.float64()), ("why", pa.string())])
 _QR = pa.struct([("image_url", pa.string()), ("caption", pa.string()), ("payload", pa.string()), ("matches_url", pa.bool_())])
 
-def _field(name: str, empty: list | None = None) -> Callable[[dict], Any]:
+def _field(name: str, as_list: bool = False) -> Callable[[dict], Any]:
     """A document's field as stored; a missing or null list as an empty one."""
-    if empty is None:
-        return lambda d: d.get(name)
-    return lambda d: d.get(name) or []
+    if as_list:
+        return lambda d: d.get(name) or []
+    return lambda d: d.get(name)
 
 
 def _local_time(d: dict) -> datetime | None:
@@ -68,7 +68,7 @@ _GETTERS: dict[str, Callable[[dict], Any]] = {
 }
 # Columns the store adds, placed after the model field they belong with.
 _AFTER: dict[str, dict[str, tuple[pa.DataType, Callable[[dict], Any]]]] = {
-    "url": {"url_aliases": (pa.list_(pa.string()), _field("url_aliases", []))},
+    "url": {"url_aliases": (pa.list_(pa.string()), _field("url_aliases", as_list=True))},
     "published_at": {"published_at_local": (_TS_LOCAL, _local_time),
                      "published_date_local": (pa.date32(), lambda d: t.date() if (t := _local_time(d)) else None)},
 }
@@ -93,8 +93,8 @@ _STORED = {
 def _columns() -> dict[str, tuple[pa.DataType, Callable[[dict], Any]]]:
     columns: dict[str, tuple[pa.DataType, Callable[[dict], Any]]] = {"id": (pa.string(), lambda d: d["_id"])}
     for name in fields_of(IDENTITY, CONTENT):
-        empty = [] if str(_MODEL_TYPES[name]).startswith("list") else None
-        columns[name] = (_MODEL_TYPES[name], _GETTERS.get(name) or _field(name, empty))
+        kind = _MODEL_TYPES[name]
+        columns[name] = (kind, _GETTERS.get(name) or _field(name, as_list=pa.types.is_list(kind)))
         columns |= _AFTER.get(name, {})
     return columns | _STORED
 

@@ -55,10 +55,9 @@ class Body:
 
     @classmethod
     def of(cls, text: str) -> Body:
-        text = unicodedata.normalize("NFC", text or "")
-        paragraphs = tuple(tuple(w.casefold() for w in _WORD.findall(p)) for p in text.split("\n\n"))
-        written = tuple(_WORD.findall(text))
-        return cls(tuple(w.casefold() for w in written), written, paragraphs)
+        by_paragraph = [_WORD.findall(p) for p in unicodedata.normalize("NFC", text or "").split("\n\n")]
+        paragraphs = tuple(tuple(w.casefold() for w in words) for words in by_paragraph)
+        return cls(tuple(w for p in paragraphs for w in p), tuple(w for words in by_paragraph for w in words), paragraphs)
 
     @property
     def comparable(self) -> bool:
@@ -115,10 +114,9 @@ def compare(a: Body, b: Body) -> Comparison:
     """How much of the shorter body the longer one holds, and how their differences look."""
     if a.folded == b.folded:
         return Comparison(1.0, "exact", 0)
-    ops = [op for op in Indel.opcodes(a.folded, b.folded)]
     # Merge chance matches (a common word inside a rewritten passage) into the change around them.
     blocks: list[list[Any]] = []  # [equal?, a_start, a_end, b_start, b_end]
-    for op in ops:
+    for op in Indel.opcodes(a.folded, b.folded):
         equal = op.tag == "equal" and op.src_end - op.src_start >= SHORT_RUN
         if blocks and blocks[-1][0] == equal:
             blocks[-1][2], blocks[-1][4] = op.src_end, op.dest_end

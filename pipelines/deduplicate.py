@@ -55,16 +55,24 @@ def resolve_reposts_job(db: Database, payload: dict) -> Counter:
 
 
 class _Entry:
-    __slots__ = ("body", "candidate", "keys", "pending", "stored")
+    __slots__ = ("_body", "candidate", "keys", "pending", "stored", "text")
 
     def __init__(self, doc: dict, pending: bool) -> None:
         self.pending = pending
         self.stored = {k: doc.get(k) for k in ("duplicate_of", "repost", "repost_candidates")}
-        self.body = Body.of(doc.get("body_text") or "")
+        self.text = doc.get("body_text") or ""
+        self._body: Body | None = None
         self.keys = doc["dedup_keys"] if doc.get("dedup_keys") is not None else keys_of(self.body)
         site = doc.get("site")
         self.candidate = Candidate(doc["_id"], site, doc["published_at"], bool(doc.get("source")), doc.get("title") or "",
                                    PORTALS[site].originating_rank if site in PORTALS else len(PORTALS), doc.get("duplicate_of"))
+
+    @property
+    def body(self) -> Body:
+        """Split into words only when compared: most articles of a window never are."""
+        if self._body is None:
+            self._body = Body.of(self.text)
+        return self._body
 
 
 def resolve_reposts(db: Database, now: datetime) -> Counter:

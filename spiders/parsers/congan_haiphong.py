@@ -95,11 +95,21 @@ class PoliceArticlePage(ArticlePage):
                          is_image_block=lambda node: tag_of(node) == "table" and bool(node.css("img")),
                          block_caption="td.image_desc", inline_caption=lambda node, img: img.attrib.get("alt") or None)
 
+    @cached_property
+    def canonical(self) -> str:
+        return self.origin.canonical_url(meta_content(self.response, "og:url") or self.base, self.base)
+
+    @cached_property
+    def shown(self) -> tuple[str | None, datetime | None]:
+        """The one date the page shows, as written and parsed (dateparser is costly: once a page)."""
+        text = first_text(self.detail, ".news-date") or None
+        return text, parse_vietnamese_datetime(text)
+
     def native_id(self) -> str | None:
-        return self.detail.attrib.get("data-news-id") or article_id_from_url(self.url())
+        return self.detail.attrib.get("data-news-id") or article_id_from_url(self.canonical)
 
     def url(self) -> str:
-        return self.origin.canonical_url(meta_content(self.response, "og:url") or self.base, self.base)
+        return self.canonical
 
     def title(self) -> str | None:
         return first_text(self.detail, "h1.news-title") or meta_content(self.response, "og:title") or None
@@ -108,14 +118,14 @@ class PoliceArticlePage(ArticlePage):
         return first_text(self.content, ".sapo") or meta_content(self.response, "description") or None
 
     def date_text(self) -> str | None:
-        return first_text(self.detail, ".news-date") or None
+        return self.shown[0]
 
     def published_at(self) -> datetime | None:
         # The portal shows one date, the last update: it is the best publication date there is.
-        return parse_vietnamese_datetime(self.date_text())
+        return self.shown[1]
 
     def modified_at(self) -> datetime | None:
-        return self.published_at()
+        return self.shown[1]
 
     def categories(self) -> list[dict[str, str]]:
         categories = []
