@@ -165,21 +165,32 @@ def _changed_since(value: str) -> datetime | str:
 @contextlib.contextmanager
 def _crawl_database(data_dir: Path, timeout_ms: int = 5000) -> Iterator[Database]:
     """The MongoDB a crawl would use: MONGO_URI, else the embedded one in the data folder (raises MongoUnavailable)."""
-    from crawler.mongo import connect, start_embedded_server
+    from crawler.mongo import connect
 
-    uri, server = os.environ.get("MONGO_URI"), None
-    if not uri:
-        server = start_embedded_server(data_dir.resolve() / "mongo")
-        uri = server.uri
-    try:
+    with _crawl_mongo_uri(data_dir) as uri:
         client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE), timeout_ms=timeout_ms)
         try:
             yield db
         finally:
             client.close()
+
+
+@contextlib.contextmanager
+def _crawl_mongo_uri(data_dir: Path) -> Iterator[str]:
+    """MONGO_URI, else one embedded server on the data folder for as long as the command runs (raises MongoUnavailable).
+
+    One for the whole command: two crawlers in one process cannot each open the same folder.
+    """
+    from crawler.mongo import start_embedded_server
+
+    if uri := os.environ.get("MONGO_URI"):
+        yield uri
+        return
+    server = start_embedded_server(data_dir.resolve() / "mongo")
+    try:
+        yield server.uri
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()
 
 
 def _replay_spill(args: argparse.Namespace) -> int:
@@ -216,6 +227,7 @@ def _reparse(args: argparse.Namespace) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
+    from crawler.mongo import MongoUnavailable
     from spiders.reparse import reparse_spider
 
     archive = args.data_dir.resolve() / "archive"
@@ -224,17 +236,22 @@ def _reparse(args: argparse.Namespace) -> int:
         print(f"reparse: no archive of {', '.join(args.site or NAMES)} in {archive} (PORTAL_ARCHIVE_ENABLED keeps one)",
               file=sys.stderr)
         return 1
-    settings = get_project_settings()
-    settings.setdict({"PORTAL_DATA_DIR": str(args.data_dir.resolve()), "PORTAL_ARCHIVE_ENABLED": False,
-                      "PORTAL_MONITORS_ENABLED": False}, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawlers = {}
-    for site in sites:
-        crawler = process.create_crawler(reparse_spider(site))
-        process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None)
-        crawlers[site] = crawler
     started = time.monotonic()
-    process.start()
+    try:
+        with _crawl_mongo_uri(args.data_dir) as uri:
+            settings = get_project_settings()
+            settings.setdict({"MONGO_URI": uri, "PORTAL_DATA_DIR": str(args.data_dir.resolve()), "PORTAL_ARCHIVE_ENABLED": False,
+                              "PORTAL_MONITORS_ENABLED": False}, priority="cmdline")
+            process = CrawlerProcess(settings)
+            crawlers = {}
+            for site in sites:
+                crawler = process.create_crawler(reparse_spider(site))
+                process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None)
+                crawlers[site] = crawler
+            process.start()
+    except MongoUnavailable as error:
+        print(f"reparse: {error}", file=sys.stderr)
+        return 1
     seconds = time.monotonic() - started
     code = 0
     for site, crawler in crawlers.items():

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from crawler.mongo import connect
+from crawler.mongo import connect, start_embedded_server
 from replica.corpus import CITY, POLICE
 from replica.drills import start_crawl
 from replica.server import Replica, ReplicaOptions
@@ -21,8 +21,12 @@ FIELDS = ("url", "title", "summary", "published_at", "date_text", "categories", 
           "images", "related_urls", "qr", "content_hash", "dedup_keys", "duplicate_of")
 
 
-def reparse(mongo_uri: str, database: str, data_dir, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PORTAL_LOG_LEVEL": "WARNING"}
+def reparse(mongo_uri: str | None, database: str, data_dir, *args: str) -> subprocess.CompletedProcess:
+    """The command; without a MONGO_URI, into the embedded MongoDB of the data folder (one server for both portals)."""
+    env = {**os.environ, "MONGO_DATABASE": database, "PORTAL_LOG_LEVEL": "WARNING"}
+    env.pop("MONGO_URI", None)
+    if mongo_uri:
+        env["MONGO_URI"] = mongo_uri
     return subprocess.run([sys.executable, "-m", "crawler", "reparse", "--data-dir", str(data_dir), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
 
@@ -34,11 +38,12 @@ def test_reparsing_the_archive_gives_the_crawled_records_without_the_network(mon
             crawl = start_crawl(site, replica, mongo_uri, "archived", data, env={"PORTAL_ARCHIVE_ENABLED": "1"})
             assert crawl.wait() == 0, crawl.log[-3000:]
         served = sum(replica.state.requests.values())
-        again = reparse(mongo_uri, "reparsed", data)
+        again = reparse(None, "reparsed", data)  # both portals in one process, into the data folder's own MongoDB
         assert sum(replica.state.requests.values()) == served  # not one request
     assert again.returncode == 0, again.stdout + again.stderr[-3000:]
     client, crawled = connect(mongo_uri, "archived")
-    reparsed = client.get_database("reparsed")
+    embedded = start_embedded_server(data / "mongo")
+    reparsed_client, reparsed = connect(embedded.uri, "reparsed")
     for site in (CITY, POLICE):
         assert f"{site}: " in again.stdout and " 0 images missing" in again.stdout
         want = {d["_id"]: {f: as_json(d.get(f)) for f in FIELDS} for d in crawled.articles.find({"site": site})}
@@ -55,6 +60,8 @@ def test_reparsing_the_archive_gives_the_crawled_records_without_the_network(mon
     assert same.returncode == 0, same.stderr[-3000:]
     assert " 0 new, 0 changed, " in same.stdout and crawled.article_revisions.count_documents({}) == 0
     client.close()
+    reparsed_client.close()
+    embedded.stop()
 
 
 def test_reparse_without_an_archive_says_where_it_looked(mongo_uri, tmp_path):
