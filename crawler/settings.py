@@ -27,6 +27,7 @@ PORTAL_DATA_DIR = os.environ.get("PORTAL_DATA_DIR", str(Path.cwd() / "data"))
 # The deployed version: scrapyd's egg version when scheduled by `python -m crawler schedule`.
 PORTAL_VERSION = os.environ.get("SCRAPYD_EGG_VERSION") or __version__
 PORTAL_BROWSER_CHECK_ATTEMPTS = 3
+PORTAL_BROWSER_IDLE_SECONDS = 60.0  # Chromium is closed after this long unused; started again when a page needs it
 ADDONS = {"crawler.profiles.PortalProfileAddon": 0}
 
 MONGO_URI = os.environ.get("MONGO_URI") or None
@@ -57,6 +58,9 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOAD_TIMEOUT = 30
+# Scrapy starts this many worker tasks for every response's output (default 100); a page of ours
+# gives one article or a listing's few dozen links, and 100 tasks a response were a sixth of a crawl's CPU.
+CONCURRENT_ITEMS = 8
 
 RETRY_ENABLED = True
 RETRY_TIMES = 4

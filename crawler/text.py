@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import ftfy
+from ftfy.badness import is_bad
 
 # Characters CMSs leave between words that a reader sees as one plain space.
 _ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r\n\f\v]+")
@@ -14,6 +15,23 @@ _INVISIBLES = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _RUNS_OF_SPACES = re.compile(r" {2,}")
 # Curly quotes are the authors' own: ftfy would straighten them by default.
 _FTFY = ftfy.TextFixerConfig(normalization="NFC", unescape_html=True, uncurl_quotes=False, explain=False)
+
+
+# Vietnamese letters, precomposed (NFC): every vowel with every tone, and đ.
+_VIETNAMESE = "".join(sorted({unicodedata.normalize("NFC", vowel + tone)
+                              for vowel in "aăâeêioôơuưyAĂÂEÊIOÔƠUƯY" for tone in ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")}
+                             | set("đĐ")))
+# Text made only of these needs nothing from ftfy's fixers but, perhaps, its encoding repair, which runs
+# only where ftfy's own badness check finds mojibake: no entity (`&`), control character, ligature,
+# wide form, odd line break or combining mark (so NFC leaves it as it is). Most paragraphs are such text.
+_PLAIN = re.compile(f"[\t\n -%'-~{_VIETNAMESE}“”‘’–—…•]*")
+
+
+def _needs_ftfy(text: str) -> bool:
+    """Whether ftfy could change this text; False only where it certainly would not (checked the way it checks)."""
+    if not _PLAIN.fullmatch(text) or len(text) > 100_000:
+        return True
+    return any(is_bad(line) for line in text.splitlines(keepends=True))  # ftfy repairs line by line
 
 
 # Texts cleaned lately, and their clean forms: a text is repaired once, however many stages clean
@@ -37,7 +55,7 @@ def clean_text(value: str | None) -> str:
 
 
 def _repaired(value: str) -> str:
-    text = ftfy.fix_text(value, config=_FTFY)
+    text = ftfy.fix_text(value, config=_FTFY) if _needs_ftfy(value) else value
     text = _INVISIBLES.sub("", text)
     text = _ODD_SPACES.sub(" ", text)
     text = _RUNS_OF_SPACES.sub(" ", text)

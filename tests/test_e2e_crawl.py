@@ -107,3 +107,8 @@ def test_the_server_misbehaved_and_the_browser_check_came_back_mid_crawl(crawled
     assert {"500", "502", "503", "429", "slow", "truncated", "empty"} <= set(faults)
     assert len(crawled.replica.state.tokens) >= 3  # the hpcc cookie expired and was earned again
     assert "earning a new hpcc cookie in Chromium" in crawled.results[POLICE].log
+    # Its lifetime was learned from the first expiry; the later cookies were earned before they ran out.
+    assert "earning a new hpcc cookie in Chromium before the old one expires" in crawled.results[POLICE].log
+    counts = crawled.db.crawl_runs.find_one({"spider": POLICE})["counts"]
+    assert counts["browser_page_loads"] >= counts["browser_check_renewals"] >= 2
+    assert crawled.db.meta.find_one({"_id": f"browser_check:{POLICE}"})["requests"] > 0

@@ -122,7 +122,7 @@ def test_requests_turned_away_at_once_share_one_browser_visit_and_carry_its_cook
     assert crawler.engine.visits == 1 and crawler.stats.get_value("browser_check/turned_away") == 5
     assert all(isinstance(r, Request) and r.dont_filter and r.meta[BROWSER_ATTEMPTS] == 1 for r in retried)
     plain = Request(URL)
-    middleware.process_request(plain)
+    asyncio.run(middleware.process_request(plain))
     assert plain.cookies == {"hpcc": "token1.x"}
 
 
@@ -153,3 +153,44 @@ def test_a_png_at_a_url_ending_in_html_stays_binary_and_pages_stay_pages():
     assert type(image) is Response and image.body == b"\x89PNG\r\n"
     page = HtmlResponse(url="https://x.vn/a.html", headers={"Content-Type": "text/html; charset=utf-8"}, body=b"<p>a</p>")
     assert asyncio.run(middleware.process_response(Request(page.url), page)) is page
+
+
+def test_the_cookie_lifetime_is_learned_once_and_later_cookies_are_renewed_before_it_runs_out():
+    crawler = crawler_for(CongAnHaiphongSpider)
+    middleware = BrowserCheckMiddleware.from_crawler(crawler)
+    crawler.engine = FakeEngine(middleware)
+    page = '<html><body><div id="wrapper">tin</div></body></html>'
+
+    async def send(n: int) -> Request | HtmlResponse:
+        request = Request(f"{URL}?n={n}")
+        await middleware.process_request(request)
+        request.headers["Cookie"] = f"hpcc={request.cookies['hpcc']}"  # what the cookies middleware adds
+        return request
+
+    async def crawl() -> list[int]:
+        await middleware._pass_check()  # the first cookie, earned when the check first answered
+        visits = []
+        for n in range(10):  # the portal takes it for 10 requests, then answers with the check
+            request = await send(n)
+            await middleware.process_response(request, html(request.url, page, request=request))
+        request = await send(10)
+        retried = await middleware.process_response(request, html(request.url, CHECK_PAGE, request=request))
+        assert isinstance(retried, Request) and middleware.lifetime.requests == 10
+        visits.append(crawler.engine.visits)  # 2: the expired cookie replaced
+        for n in range(11, 30):  # with what was learned, the next cookies are renewed at 8 requests of 10
+            request = await send(n)
+            await asyncio.sleep(0)
+            await middleware.process_response(request, html(request.url, page, request=request))
+            assert cookie_sent(request, "hpcc") is not None
+        await asyncio.sleep(0.2)
+        visits.append(crawler.engine.visits)
+        return visits
+
+    loop = asyncio.new_event_loop()
+    try:
+        visits = loop.run_until_complete(crawl())
+    finally:
+        loop.close()
+    assert visits[0] == 2 and visits[1] >= 3
+    assert crawler.stats.get_value("browser_check/turned_away") == 1  # the one answer the lifetime was learned from
+    assert crawler.stats.get_value("browser_check/renewed_early") == visits[1] - 2

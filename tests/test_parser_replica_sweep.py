@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+from importlib import resources
 
+import pytest
+from parsel import Selector
+
+from crawler.text import clean_text
 from replica import render
 from replica.corpus import CITY, POLICE, build_corpus
 from replica.render import qr_png
+from spiders.parsers.common import NON_CONTENT, text_of
 from tests.parsing import as_json, parse_page
 
 CORPUS = build_corpus(400)
@@ -32,3 +37,19 @@ def test_all_generated_articles_parse_to_their_truth(site):
         checked += 1
         quirky += bool(article.quirks)
     assert checked > 350 and quirky > 50  # the sweep really covers NFD, entities, nbsp, empty paragraphs
+
+
+def test_text_of_reads_what_the_readable_text_xpath_read():
+    """`text_of` walks the lxml tree itself; on every element of the saved pages and of rendered articles
+    (scripts, styles, frames and comments inside bodies among them) it gives what the XPath gave."""
+    hidden = " or ".join(f"ancestor::{tag}" for tag in NON_CONTENT)
+    pages = [resources.files("replica").joinpath("pages", name).read_text(encoding="utf-8")
+             for name in ("thanhphohaiphong-article.html", "congan-article.html", "thanhphohaiphong-category.html")]
+    for site, page_of in ((CITY, render.city_article), (POLICE, render.police_article)):
+        pages += [page_of(a) for a in CORPUS.articles[site] if not a.verbatim_page][:40]
+    compared = 0
+    for page in pages:
+        for node in Selector(text=page).xpath("//*"):
+            assert text_of(node) == clean_text(" ".join(node.xpath(f".//text()[not({hidden})]").getall()))
+            compared += 1
+    assert compared > 5000

@@ -1,7 +1,10 @@
 """Text repair: what the CMSs store becomes what a reader sees."""
 
+import random
 import unicodedata
+from unittest import mock
 
+from crawler import text as text_module
 from crawler.text import clean_paragraphs, clean_text, fold_for_matching, join_paragraphs
 
 
@@ -33,3 +36,26 @@ def test_empty_paragraphs_are_dropped_and_body_joined_by_blank_lines():
 
 def test_fold_for_matching_ignores_case_spacing_and_punctuation():
     assert fold_for_matching("Sơ kết, 5 NĂM!") == fold_for_matching("sơ kết 5 năm")
+
+
+def _always_ftfy(value: str) -> str:
+    """The repair as it was before the fast path: ftfy over every text."""
+    with mock.patch("crawler.text._needs_ftfy", return_value=True):
+        return text_module._repaired(value)
+
+
+def test_the_fast_path_skips_ftfy_only_where_ftfy_would_change_nothing():
+    # Text the fast path must send to ftfy (or where ftfy would leave it): mojibake of Vietnamese and of
+    # curly quotes, entities, NFD, ligatures, wide forms, C1 and other controls, odd line breaks.
+    vietnamese = "Hải Phòng đẩy mạnh phong trào Ừ ỹ Ỵ ấ"
+    tricky = [vietnamese, vietnamese.encode("utf-8").decode("latin-1"), vietnamese.encode("utf-8").decode("cp1252", "replace"),
+              "“Ô".encode().decode("cp1252"), "NGÃ” ", "Ã”", "â€œ", "t&#7893; &amp;", unicodedata.normalize("NFD", vietnamese),
+              "ﬁle ＬＯＵＤ　x", "a\x85b\x9cc", "a\x00b\x1bc\u2028d\r\ne", "plain ASCII text.\nsecond line"]
+    for text in tricky:
+        assert text_module._repaired(text) == _always_ftfy(text), text
+    # And random text from an alphabet that holds every kind of character the fast path judges.
+    alphabet = list(" \n\t&;#ÃÂÄâáàãạảấầẫđĐơưỡ“”‘’–—…•€œ™¢©º»\x80\x9d\u0301\u0323ﬁＡ\u3000\u00a0\u200babcXYZ019.,")
+    rng = random.Random(13)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert text_module._repaired(text) == _always_ftfy(text), repr(text)

@@ -1,24 +1,40 @@
-"""Pass the police portal's browser check (`hpcc` cookie) with a real browser, once per expiry.
+"""Pass the police portal's browser check (`hpcc` cookie) with a real browser, and renew it before it expires.
 
 When a plain request is answered with the check page, Chromium opens the portal's home page
 once (however many requests were turned away meanwhile), runs the check's script and earns
 the cookie; the cookie goes into Scrapy's jar and the turned-away requests are retried as
 plain HTTP. A request answered with the check although a newer cookie is already held is
 simply retried.
+
+The portal does not say how long a cookie is good for, so the middleware learns it from the
+portal's answers: when the check comes back for the cookie in use, the requests that cookie
+was good for and the seconds it lasted are its lifetime (kept in MongoDB's `meta`, so the next
+run starts knowing it). From then on a new cookie is earned in the background once four
+fifths of the lifetime is used, and requests wait for it rather than spend the old cookie's
+last part: nothing is turned away. Chromium is closed when the crawl has not needed it for
+`PORTAL_BROWSER_IDLE_SECONDS`; scrapy-playwright starts it again for the next page that does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from typing import Any
 
-from scrapy import Request
+from pymongo.errors import PyMongoError
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy_playwright.page import PageMethod
+
+from crawler.dates import utc_now
+from crawler.mongo import MongoConnection
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +45,53 @@ async def read_cookies(page) -> list[dict]:  # page: a playwright Page
     return await page.context.cookies()
 
 
-def browser_meta(ready_selector: str, timeout_ms: int = 20_000) -> dict:
+async def forget_cookies(page, request) -> None:  # page: a playwright Page; before it navigates
+    """A renewal must meet the check: the browser's copy of the old cookie, still good, would skip it."""
+    await page.context.clear_cookies()
+
+
+def browser_meta(ready_selector: str, timeout_ms: int = 20_000, fresh: bool = False) -> dict:
     """Request meta that renders a page in Chromium, waits for real content, reads the cookies."""
-    return {
+    meta = {
         "playwright": True,
         "playwright_page_methods": [
             PageMethod("wait_for_selector", ready_selector, timeout=timeout_ms),
             PageMethod(read_cookies),
         ],
     }
+    if fresh:
+        meta["playwright_page_init_callback"] = forget_cookies
+    return meta
+
+
+@dataclass
+class Lifetime:
+    """How long the portal's cookie is good for, as last seen: in requests and in seconds."""
+
+    requests: int
+    seconds: float
+
+    RENEW_AT = 0.8  # of the lifetime: a new cookie is earned in the background from here...
+    WAIT_AT = 0.95  # ...and past here requests wait for it rather than risk being turned away
+
+
+@dataclass
+class HeldCookie:
+    """The cookie requests are sent with, and how much of it has been used."""
+
+    value: str
+    earned_at: float  # time.monotonic()
+    sent: int = 0  # plain requests sent with it
+    answered: int = 0  # ...and answered with a real page
+    last_answer_at: float | None = None
+
+    def used(self, lifetime: Lifetime, now: float) -> float:
+        """The share of its lifetime this cookie has used (sent requests, or time, whichever is further)."""
+        return max(self.sent / max(lifetime.requests, 1), (now - self.earned_at) / max(lifetime.seconds, 1e-3))
+
+    def lifetime(self) -> Lifetime:
+        """What this cookie turned out to be good for, now that the check came back for it."""
+        return Lifetime(self.answered, (self.last_answer_at or self.earned_at) - self.earned_at)
 
 
 def cookie_sent(request: Request, name: str) -> str | None:
@@ -49,31 +103,95 @@ def cookie_sent(request: Request, name: str) -> str | None:
     return jar[name].value if name in jar else None
 
 
+def _log_failed_renewal(visit: asyncio.Future) -> None:
+    if not visit.cancelled() and visit.exception() is not None:  # the check itself will say when the old cookie ends
+        log.warning("browser check: renewing the cookie early failed (%s)", visit.exception())
+
+
 class BrowserCheckMiddleware:
-    def __init__(self, crawler: Crawler, max_attempts: int, cookie_name: str) -> None:
+    def __init__(self, crawler: Crawler, max_attempts: int, cookie_name: str, idle_seconds: float = 0.0) -> None:
         self.crawler = crawler
         self.max_attempts = max_attempts
         self.cookie_name = cookie_name
+        self.idle_seconds = idle_seconds
         self.cookies: dict[str, str] = {}
+        self.held: HeldCookie | None = None
+        self.lifetime: Lifetime | None = None
         self._passing: asyncio.Future | None = None
+        self._browser_used_at = time.monotonic()
+        self._idle_watch: asyncio.Task | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserCheckMiddleware:
         spidercls = crawler.spidercls
         if not hasattr(spidercls, "is_browser_check"):
             raise NotConfigured("this spider's portal has no browser check")
-        return cls(crawler, crawler.settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie)
+        middleware = cls(crawler, crawler.settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie,
+                         crawler.settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS", 60.0))
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
 
-    def process_request(self, request: Request) -> None:
-        if self.cookies and not request.meta.get("playwright") and isinstance(request.cookies, dict):
+    @property
+    def _meta_key(self) -> dict:
+        return {"_id": f"browser_check:{self.crawler.spider.name}"}
+
+    async def spider_opened(self, spider: Spider) -> None:
+        mongo = MongoConnection.of(self.crawler)
+        try:
+            known = await asyncio.to_thread(lambda: mongo.db.meta.find_one(self._meta_key))
+        except PyMongoError as error:  # without it the lifetime is learned again: a few requests turned away
+            log.warning("browser check: the cookie lifetime learned before could not be read (%s)", error)
+            known = None
+        if known and known.get("requests"):
+            self.lifetime = Lifetime(int(known["requests"]), float(known["seconds"]))
+            log.info("browser check: an %s cookie lasts %d requests or %.0f s (learned %s)", self.cookie_name,
+                     self.lifetime.requests, self.lifetime.seconds, known.get("learned_at"))
+        if self.idle_seconds > 0:
+            self._idle_watch = asyncio.ensure_future(self._close_browser_when_idle())
+
+    async def spider_closed(self, spider: Spider) -> None:
+        if self._idle_watch is not None:
+            self._idle_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._idle_watch
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("playwright"):
+            self._browser_used_at = time.monotonic()
+            return
+        if self.held is not None and self.lifetime is not None:
+            await self._renew_if_due()
+        if self.cookies and isinstance(request.cookies, dict):
             request.cookies.update(self.cookies)
+            if self.held is not None:
+                self.held.sent += 1
+
+    async def _renew_if_due(self) -> None:
+        """Earn the next cookie in the background from RENEW_AT of the lifetime; past WAIT_AT, wait for it."""
+        used = self.held.used(self.lifetime, time.monotonic())
+        if used < Lifetime.RENEW_AT:
+            return
+        renewing = self._passing is not None and not self._passing.done()
+        if not renewing:
+            self.crawler.stats.inc_value("browser_check/renewed_early")
+            self._passing = asyncio.ensure_future(self._visit_in_browser(fresh=True))
+            self._passing.add_done_callback(_log_failed_renewal)
+        if used >= Lifetime.WAIT_AT:
+            self.crawler.stats.inc_value("browser_check/waited_for_renewal")
+            with contextlib.suppress(Exception):  # a failed visit: the request goes with the old cookie, and the check decides
+                await asyncio.shield(self._passing)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("playwright"):
             self._take_browser_cookies(request)
             return response
         spider = self.crawler.spider
+        sent = cookie_sent(request, self.cookie_name)
         if not isinstance(response, TextResponse) or not spider.is_browser_check(response):
+            if self.held is not None and sent == self.held.value:
+                self.held.answered += 1
+                self.held.last_answer_at = time.monotonic()
             return response
         self.crawler.stats.inc_value("browser_check/turned_away")
         attempts = request.meta.get(BROWSER_ATTEMPTS, 0) + 1
@@ -81,7 +199,9 @@ class BrowserCheckMiddleware:
             self.crawler.stats.inc_value("browser_check/failed")
             raise IgnoreRequest(f"browser check not passed after {self.max_attempts} tries: {request.url}")
         held = self.cookies.get(self.cookie_name)
-        if held is None or cookie_sent(request, self.cookie_name) == held:
+        if held is None or sent == held:
+            if self.held is not None and sent == self.held.value and self.held.answered:
+                await self._learn(self.held.lifetime())
             try:
                 await self._pass_check()
             except Exception as error:  # whatever the browser's failure, the retry budget decides
@@ -93,22 +213,61 @@ class BrowserCheckMiddleware:
                 return retry
         return request.replace(dont_filter=True, meta={**request.meta, BROWSER_ATTEMPTS: attempts})
 
+    async def _learn(self, lifetime: Lifetime) -> None:
+        """The check came back for the cookie in use: what it lasted is the lifetime to renew by (kept for the next run)."""
+        self.held = None  # learned once per cookie, however many of its requests come back
+        self.lifetime = lifetime
+        log.info("browser check: the %s cookie lasted %d requests, %.1f s; the next ones are renewed before that",
+                 self.cookie_name, lifetime.requests, lifetime.seconds)
+        record = {"requests": lifetime.requests, "seconds": lifetime.seconds, "learned_at": utc_now()}
+        try:
+            mongo = MongoConnection.of(self.crawler)
+        except RuntimeError:  # a crawler without MongoDB (a test's): the lifetime lasts as long as the run
+            return
+        try:
+            await asyncio.to_thread(lambda: mongo.db.meta.update_one(self._meta_key, {"$set": record}, upsert=True))
+        except PyMongoError as error:
+            log.warning("browser check: the cookie lifetime could not be kept for the next run (%s)", error)
+
     async def _pass_check(self) -> None:
         """One browser visit for everyone waiting: later callers await the visit under way."""
         if self._passing is None or self._passing.done():
             self._passing = asyncio.ensure_future(self._visit_in_browser())
         await asyncio.shield(self._passing)
 
-    async def _visit_in_browser(self) -> None:
+    async def _visit_in_browser(self, fresh: bool = False) -> None:
         spider = self.crawler.spider
-        log.info("browser check: earning a new %s cookie in Chromium", self.cookie_name)
+        log.info("browser check: earning a new %s cookie in Chromium%s", self.cookie_name, " before the old one expires" if fresh else "")
         self.crawler.stats.inc_value("browser_check/passed_in_browser")
-        visit = Request(spider.browser_check_url, meta=browser_meta(spider.browser_ready_selector), dont_filter=True)
+        held = self.cookies.get(self.cookie_name)
+        visit = Request(spider.browser_check_url, meta=browser_meta(spider.browser_ready_selector, fresh=fresh), dont_filter=True)
         response = await self.crawler.engine.download_async(visit)
-        if self.cookie_name not in self.cookies or spider.is_browser_check(response):
-            raise RuntimeError(f"no {self.cookie_name} cookie after visiting {visit.url}")
+        if self.cookies.get(self.cookie_name) in (None, held) or spider.is_browser_check(response):
+            raise RuntimeError(f"no new {self.cookie_name} cookie after visiting {visit.url}")
 
     def _take_browser_cookies(self, request: Request) -> None:
         for method in request.meta.get("playwright_page_methods") or []:
             if getattr(method, "method", None) is read_cookies and method.result:
                 self.cookies.update({c["name"]: c["value"] for c in method.result})
+        value = self.cookies.get(self.cookie_name)
+        if value is not None and (self.held is None or self.held.value != value):
+            self.held = HeldCookie(value, time.monotonic())
+
+    async def _close_browser_when_idle(self) -> None:
+        """Close Chromium once no page has needed it for `idle_seconds`; scrapy-playwright relaunches it on demand."""
+        while True:
+            await asyncio.sleep(max(self.idle_seconds / 4, 0.2))
+            handler = self._playwright_handler()
+            browser = getattr(handler, "browser", None)
+            busy = handler is None or any(c.context.pages for c in handler.context_wrappers.values())
+            if browser is None or busy or time.monotonic() - self._browser_used_at < self.idle_seconds:
+                continue
+            log.info("browser check: Chromium idle for %.0f s, closed until a page needs it", self.idle_seconds)
+            self.crawler.stats.inc_value("browser/closed_idle")
+            with contextlib.suppress(Exception):  # already gone: nothing to close
+                await browser.close()
+
+    def _playwright_handler(self) -> Any:
+        handlers = getattr(getattr(self.crawler.engine, "downloader", None), "handlers", None)
+        handler = handlers._get_handler("http") if handlers is not None else None
+        return handler if hasattr(handler, "context_wrappers") else None

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from lxml import etree
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
@@ -43,14 +44,35 @@ class ListingPage:
 # Elements whose text no reader sees as the article's: scripts, styles, embedded frames, widgets.
 NON_CONTENT = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas", "button",
                "select", "textarea")
-_READABLE_TEXT = ".//text()[not(" + " or ".join(f"ancestor::{tag}" for tag in NON_CONTENT) + ")]"
+_HIDDEN = frozenset(NON_CONTENT)
 
 
 def text_of(node: Selector | SelectorList | None) -> str:
-    """All the text under a node a reader sees, cleaned; `<br>` counts as a space."""
+    """All the text under a node a reader sees, cleaned; `<br>` counts as a space.
+
+    The text nodes of `.//text()[not(ancestor::script or …)]`, in document order, read off the lxml
+    tree directly: the XPath tested a dozen ancestors of every text node, and was a tenth of a crawl.
+    """
     if node is None:
         return ""
-    return clean_text(" ".join(node.xpath(_READABLE_TEXT).getall()))
+    texts: list[str] = []
+    for selector in node if isinstance(node, SelectorList) else (node,):
+        root = selector.root
+        if not isinstance(root, etree._Element):
+            texts.extend(selector.xpath(".//text()").getall())  # not an element (a text or attribute result)
+        elif not any(element.tag in _HIDDEN for element in (root, *root.iterancestors())):
+            _add_readable_texts(root, texts)
+    return clean_text(" ".join(texts))
+
+
+def _add_readable_texts(element: etree._Element, texts: list[str]) -> None:
+    if element.text:
+        texts.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _HIDDEN:  # a comment's tag is a function: no text of its own
+            _add_readable_texts(child, texts)
+        if child.tail:
+            texts.append(child.tail)
 
 
 def tag_of(node: Selector) -> str:
