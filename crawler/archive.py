@@ -107,12 +107,11 @@ class WarcArchive:
 
 @dataclass
 class ArchivedResponse:
-    """A response read back from the archive, with what the spider knew when it asked."""
+    """A response record of the archive, with what the spider knew when it asked; its body is read when needed."""
 
     url: str
     status: int
     headers: list[tuple[str, str]]
-    body: bytes
     date: datetime | None
     site: str
     kind: str
@@ -120,24 +119,33 @@ class ArchivedResponse:
     native_id: str | None
     listing_url: str | None
     seen_url: str | None
+    path: Path
+    offset: int  # of its gzip member in the file: the body is read from there, once, when the page is re-extracted
+
+    def body(self) -> bytes:
+        with self.path.open("rb") as stream:
+            stream.seek(self.offset)
+            return next(iter(ArchiveIterator(stream))).content_stream().read()
 
 
 def read_archive(folder: Path, site: str | None = None) -> Iterator[ArchivedResponse]:
-    """Every response record of the archive (of one portal), oldest file first."""
+    """Every response record of the archive (of one portal), oldest file first, without their bodies."""
     for path in sorted(folder.glob(f"{site or '*'}-*.warc.gz")):
         with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
+            records = ArchiveIterator(stream)
+            for record in records:
                 if record.rec_type != "response":
                     continue
                 get = record.rec_headers.get_header
                 date = get("WARC-Date")
                 yield ArchivedResponse(
                     url=get("WARC-Target-URI"), status=int(record.http_headers.get_statuscode()),
-                    headers=list(record.http_headers.headers), body=record.content_stream().read(),
+                    headers=list(record.http_headers.headers),
                     date=datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None,
                     site=get("WARC-Portal-Site") or "", kind=get("WARC-Portal-Kind") or "",
                     crawl_origin=get("WARC-Portal-Crawl-Origin") or "", native_id=get("WARC-Portal-Native-Id"),
                     listing_url=get("WARC-Portal-Listing-URL"), seen_url=get("WARC-Portal-Seen-URL"),
+                    path=path, offset=records.get_record_offset(),
                 )
 
 
@@ -161,8 +169,9 @@ def as_response(record: ArchivedResponse, **meta: Any) -> Response:
     headers = {}
     for name, value in record.headers:
         headers.setdefault(name, []).append(value)
-    cls = responsetypes.from_args(headers=headers, url=record.url, body=record.body)
+    body = record.body()
+    cls = responsetypes.from_args(headers=headers, url=record.url, body=body)
     if record.kind == IMAGE:
         cls = Response  # an image stays an image (crawler.middlewares.binary)
     request = Request(record.url, meta={"native_id": record.native_id or None, **meta})
-    return cls(url=record.url, status=record.status, headers=headers, body=record.body, request=request)
+    return cls(url=record.url, status=record.status, headers=headers, body=body, request=request)

@@ -26,6 +26,13 @@ _PARSER = DateDataParser(
 )
 
 
+# The all-numeric form the portals print ("16/11/2019 09:06"), read directly: dateparser took 3 ms a
+# date, a third of re-extracting a police article. It gives the same instant (tests/test_dates.py);
+# anything else, an impossible date or a year before Vietnam's offset settled at +07:00, goes to dateparser.
+_NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s*,?\s*(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?")
+_FIXED_OFFSET_SINCE = 1976
+
+
 def parse_vietnamese_datetime(text: str | None) -> datetime | None:
     """The UTC instant of a date shown on a portal page, or None when there is none."""
     if not text:
@@ -33,7 +40,21 @@ def parse_vietnamese_datetime(text: str | None) -> datetime | None:
     match = _DATE_PART.search(text)
     if not match:
         return None
-    parsed = _PARSER.get_date_data(match.group(0).replace("h", ":")).date_obj
+    return _read_numeric(match.group(0)) or _read_with_dateparser(match.group(0))
+
+
+def _read_numeric(part: str) -> datetime | None:
+    day, month, year, hour, minute, second = (int(g) if g else 0 for g in _NUMERIC.fullmatch(part).groups())
+    if year < _FIXED_OFFSET_SINCE:
+        return None
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=PORTAL_TZ).astimezone(UTC)
+    except ValueError:  # 31/02, 25:00: dateparser says what it makes of it
+        return None
+
+
+def _read_with_dateparser(part: str) -> datetime | None:
+    parsed = _PARSER.get_date_data(part.replace("h", ":")).date_obj
     return parsed.astimezone(UTC) if parsed else None
 
 

@@ -37,7 +37,7 @@ def _needs_ftfy(text: str) -> bool:
 # Texts cleaned lately, and their clean forms: a text is repaired once, however many stages clean
 # it again (the parser, the paragraph split, the normalise stage). Bounded: emptied when full.
 _CLEANED: dict[str, str] = {}
-_CLEANED_MAX = 50_000
+_CLEANED_MAX = 4096  # an article's texts meet again within its own parse and pipeline stages
 
 
 def clean_text(value: str | None) -> str:

@@ -104,6 +104,14 @@ class Replica:
         self.city_by_url = {a.url: a for a in self.corpus.articles[CITY]}
         self.city_by_id = {a.native_id: a for a in self.corpus.articles[CITY]}
         self.police_by_id = {a.native_id: a for a in self.corpus.articles[POLICE]}
+        self._qr_images: dict[str | None, bytes] = {}
+
+    def qr_image(self, payload: str | None) -> bytes:
+        """An article's QR image, rendered the first time it is asked for and kept for the corpus's life
+        (about 1 KB each); a payload of no article goes through render's small cache."""
+        if (image := self._qr_images.get(payload)) is None:
+            image = self._qr_images[payload] = render.qr_png(payload)
+        return image
 
     def base_url(self, site: str) -> str:
         host, port = self._servers[site].server_address[:2]
@@ -334,8 +342,8 @@ def _city_answer(replica: Replica, request: BaseHTTPRequestHandler) -> Answer:
     elif path == "/wp-content/plugins/hp-qr-code/qr.php":
         data = query.get("data", [""])[0]
         article = replica.city_by_url.get(data)
-        payload = article.qr_payload if article else data
-        answer = Answer(body=render.qr_png(payload), content_type="image/png")
+        image = replica.qr_image(article.qr_payload) if article else render.qr_png(data)
+        answer = Answer(body=image, content_type="image/png")
     elif path == "/wp-content/uploads/2019/05/qr-fanpage.png":
         answer = Answer(body=render.qr_png(FANPAGE_URL), content_type="image/png")
     elif path.startswith("/wp-content/uploads/"):

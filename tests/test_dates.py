@@ -1,7 +1,9 @@
 """Portal dates: Vietnamese as shown, ISO as machines give them; always UTC out."""
 
+import random
 from datetime import UTC, datetime
 
+from crawler import dates
 from crawler.dates import parse_iso_datetime, parse_vietnamese_datetime
 
 
@@ -29,3 +31,19 @@ def test_no_date_in_text():
 def test_iso_with_offset_and_naive_iso():
     assert parse_iso_datetime("2019-11-16T09:06:12+07:00") == datetime(2019, 11, 16, 2, 6, 12, tzinfo=UTC)
     assert parse_iso_datetime("2019-11-16T09:06:12") == datetime(2019, 11, 16, 2, 6, 12, tzinfo=UTC)
+
+
+def test_numeric_dates_are_read_directly_as_dateparser_reads_them():
+    rng = random.Random(5)
+    compared = 0
+    for _ in range(1500):
+        d, m, y, sep = rng.randint(1, 31), rng.randint(1, 12), rng.randint(1976, 2035), rng.choice("/.-")
+        part = f"{d:0{rng.choice((1, 2))}d}{sep}{m:0{rng.choice((1, 2))}d}{sep}{y}"
+        if rng.random() < 0.75:
+            part += rng.choice((" ", ", ", ",")) + f"{rng.randint(0, 23):0{rng.choice((1, 2))}d}{rng.choice(':h')}{rng.randint(0, 59):02d}"
+            part += f":{rng.randint(0, 59):02d}" if rng.random() < 0.3 else ""
+        direct = dates._read_numeric(part)
+        assert direct == dates._read_with_dateparser(part), part
+        compared += direct is not None
+    assert compared > 1400  # only impossible days (31/02) are left to dateparser
+    assert dates._read_numeric("31/02/2020") is None and dates._read_numeric("16/11/1969 09:06") is None
