@@ -221,60 +221,80 @@ def _replay_spill(args: argparse.Namespace) -> int:
 
 
 def _reparse(args: argparse.Namespace) -> int:
-    """The archived responses through today's parsers and pipelines, with no network; what changed."""
+    """The archived responses through today's parsers and pipelines, with no network; what changed.
+
+    Re-extraction is bound by one core a process, so the work is shared among processes (one a
+    core, `--processes`): each portal's archived articles split by a hash of their id, every
+    process a crawler of its own into the same MongoDB, as concurrent scrapyd jobs are.
+    """
+    import json
+    import subprocess
     import time
 
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
-    from crawler.mongo import MongoUnavailable
-    from spiders.reparse import reparse_spider
-
     archive = args.data_dir.resolve() / "archive"
+    if args.shard:
+        return _reparse_shard(args, archive)
     sites = [site for site in (args.site or NAMES) if any(archive.glob(f"{site}-*.warc.gz"))]
     if not sites:
         print(f"reparse: no archive of {', '.join(args.site or NAMES)} in {archive} (PORTAL_ARCHIVE_ENABLED keeps one)",
               file=sys.stderr)
         return 1
+    from crawler.mongo import MongoUnavailable
+
+    per_site = max(1, (args.processes or os.cpu_count() or 1) // len(sites))
     started = time.monotonic()
     try:
         with _crawl_mongo_uri(args.data_dir) as uri:
-            if len(sites) > 1:  # a process a portal: each re-extraction is bound by one core, and there are more
-                return _reparse_in_parallel(args, sites, uri)
-            settings = get_project_settings()
-            settings.setdict({"MONGO_URI": uri, "PORTAL_DATA_DIR": str(args.data_dir.resolve()), "PORTAL_ARCHIVE_ENABLED": False,
-                              "PORTAL_MONITORS_ENABLED": False}, priority="cmdline")
-            process = CrawlerProcess(settings)
-            crawlers = {}
-            for site in sites:
-                crawler = process.create_crawler(reparse_spider(site))
-                process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None)
-                crawlers[site] = crawler
-            process.start()
+            children = {(site, n): subprocess.Popen(
+                [sys.executable, "-m", "crawler", "reparse", "--site", site, "--data-dir", str(args.data_dir), "--shard", f"{n}/{per_site}"]
+                + (["--since", args.since.isoformat()] if args.since else []),
+                env={**os.environ, "MONGO_URI": uri}, stdout=subprocess.PIPE, text=True) for site in sites for n in range(per_site)}
+            results = {key: (child.communicate()[0], child.returncode) for key, child in children.items()}
     except MongoUnavailable as error:
         print(f"reparse: {error}", file=sys.stderr)
         return 1
+    seconds = time.monotonic() - started
     code = 0
-    for site, crawler in crawlers.items():
-        stats = crawler.stats.get_stats()
-        n = stats.get("reparse/articles", 0)
-        seconds = time.monotonic() - started  # the archive's reading included, which the crawl's own elapsed time is not
-        print(f"{site}: {n} archived articles re-extracted in {seconds:.1f} s ({n / seconds:.0f}/s): "
-              f"{stats.get('articles/new', 0)} new, {stats.get('articles/changed', 0)} changed, "
-              f"{stats.get('articles/unchanged', 0)} unchanged, {stats.get('rejects/total', 0)} rejected, "
-              f"{stats.get('reparse/images_missing', 0)} images missing from the archive")
-        code = max(code, int(stats.get("run/exit_code", 1)))
+    for site in sites:
+        shards = [results[(site, n)] for n in range(per_site)]
+        counts: dict[str, int] = {}
+        for out, status in shards:
+            code = max(code, status)
+            last = out.strip().splitlines()[-1:] or ["{}"]
+            for key, value in json.loads(last[0] if last[0].startswith("{") else "{}").items():
+                counts[key] = counts.get(key, 0) + value
+        n = counts.get("reparse/articles", 0)
+        print(f"{site}: {n} archived articles re-extracted in {seconds:.1f} s ({n / seconds:.0f}/s, {per_site} processes): "
+              f"{counts.get('articles/new', 0)} new, {counts.get('articles/changed', 0)} changed, "
+              f"{counts.get('articles/unchanged', 0)} unchanged, {counts.get('rejects/total', 0)} rejected, "
+              f"{counts.get('reparse/images_missing', 0)} images missing from the archive")
     return code
 
 
-def _reparse_in_parallel(args: argparse.Namespace, sites: list[str], mongo_uri: str) -> int:
-    """`reparse --site S` for each portal at once, in processes of their own, into the same MongoDB."""
-    import subprocess
+_SHARD_COUNTS = ("reparse/articles", "articles/new", "articles/changed", "articles/unchanged", "rejects/total",
+                 "reparse/images_missing")
 
-    children = [subprocess.Popen([sys.executable, "-m", "crawler", "reparse", "--site", site, "--data-dir", str(args.data_dir)]
-                                 + (["--since", args.since.isoformat()] if args.since else []),
-                                 env={**os.environ, "MONGO_URI": mongo_uri}) for site in sites]
-    return max(child.wait() for child in children)
+
+def _reparse_shard(args: argparse.Namespace, archive: Path) -> int:
+    """One process's share of one portal (`--shard n/N`); its counts as one JSON line for the parent."""
+    import json
+
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from spiders.reparse import reparse_spider
+
+    [site] = args.site
+    settings = get_project_settings()
+    settings.setdict({"MONGO_URI": os.environ["MONGO_URI"], "PORTAL_DATA_DIR": str(args.data_dir.resolve()),
+                      "PORTAL_ARCHIVE_ENABLED": False, "PORTAL_MONITORS_ENABLED": False}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(reparse_spider(site))
+    process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None, shard=args.shard)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(json.dumps({key: int(stats.get(key, 0)) for key in _SHARD_COUNTS}))
+    return int(stats.get("run/exit_code", 1))
 
 
 def _health(args: argparse.Namespace) -> int:
@@ -374,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
                          help="the crawls' PORTAL_DATA_DIR (default ./data): the archive is in its archive/ folder")
     reparse.add_argument("--site", action="append", choices=NAMES, help="repeat; default every portal with an archive")
     reparse.add_argument("--since", type=_vietnam_date, help="only articles fetched on or after this Vietnam date")
+    reparse.add_argument("--processes", type=int, help="processes to share the work (default: one a core)")
+    reparse.add_argument("--shard", help=argparse.SUPPRESS)  # n/N: the share of one process (with one --site)
     reparse.set_defaults(run=_reparse)
 
     replay = commands.add_parser("replay-spill", help="write what crawls spilled to files while MongoDB was away")

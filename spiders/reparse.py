@@ -10,6 +10,7 @@ request, and it leaves the portal's walks as they were.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +29,13 @@ def reparse_spider(site: str) -> type:
     base = PORTALS[site].spider_class()
 
     class ReparseSpider(base):
-        def __init__(self, *args: Any, archive: str, since: str | None = None, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, archive: str, since: str | None = None, shard: str | None = None, **kwargs: Any) -> None:
             self.archive_folder = Path(archive)
             self.since = datetime.fromisoformat(since) if since else None
             articles, self.images = latest_by_page(read_archive(self.archive_folder, site), self.since)
+            if shard:  # "n/N": this process's share, by a hash of the article's id (the same whatever the order)
+                n, of = (int(part) for part in shard.split("/"))
+                articles = [record for record in articles if zlib.crc32((record.native_id or record.url).encode()) % of == n]
             self.archived = articles
             origins = {record.crawl_origin for record in articles if record.crawl_origin}
             # The origin the pages were fetched from: their links and image requests are spelt for it.
