@@ -125,7 +125,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
     "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 }
-PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_CONTEXTS = 2  # the pages' own, and one a cookie renewal starts afresh in
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.skip_heavy_resources"

@@ -8,7 +8,7 @@ simply retried.
 
 The portal does not say how long a cookie is good for, so the middleware learns it from the
 portal's answers: when the check comes back for the cookie in use, the requests that cookie
-was good for and the seconds it lasted are its lifetime (kept in MongoDB's `meta`, so the next
+was good for are its lifetime (kept in MongoDB's `meta`, so the next
 run starts knowing it). From then on a new cookie is earned in the background once four
 fifths of the lifetime is used, and requests wait for it rather than spend the old cookie's
 last part: nothing is turned away. Chromium is closed when the crawl has not needed it for
@@ -59,14 +59,15 @@ def browser_meta(ready_selector: str, timeout_ms: int = 20_000, fresh: bool = Fa
             PageMethod(read_cookies),
         ],
     }
-    if fresh:
+    if fresh:  # in a context of its own: clearing the cookies of the one listing pages render in would break them
+        meta["playwright_context"] = "renewal"
         meta["playwright_page_init_callback"] = forget_cookies
     return meta
 
 
 @dataclass
 class Lifetime:
-    """How long the portal's cookie is good for, as last seen: in requests and in seconds."""
+    """How long the portal's cookie is good for, as last seen: in requests (renewed by) and in seconds (for the record)."""
 
     requests: int
     seconds: float
@@ -85,9 +86,14 @@ class HeldCookie:
     answered: int = 0  # ...and answered with a real page
     last_answer_at: float | None = None
 
-    def used(self, lifetime: Lifetime, now: float) -> float:
-        """The share of its lifetime this cookie has used (sent requests, or time, whichever is further)."""
-        return max(self.sent / max(lifetime.requests, 1), (now - self.earned_at) / max(lifetime.seconds, 1e-3))
+    def used(self, lifetime: Lifetime) -> float:
+        """The share of its lifetime this cookie has used, in requests sent.
+
+        Not in time: a lifetime counted in requests lasts as many seconds as the crawl's pace makes
+        it, and a slower run would renew for nothing. A cookie that lapses by time instead is
+        learned again at its first expiry in a faster run.
+        """
+        return self.sent / max(lifetime.requests, 1)
 
     def lifetime(self) -> Lifetime:
         """What this cookie turned out to be good for, now that the check came back for it."""
@@ -169,7 +175,7 @@ class BrowserCheckMiddleware:
 
     async def _renew_if_due(self) -> None:
         """Earn the next cookie in the background from RENEW_AT of the lifetime; past WAIT_AT, wait for it."""
-        used = self.held.used(self.lifetime, time.monotonic())
+        used = self.held.used(self.lifetime)
         if used < Lifetime.RENEW_AT:
             return
         renewing = self._passing is not None and not self._passing.done()
