@@ -6,7 +6,7 @@ download-only spider (bench/download_only.py) fetching the same article URLs and
 Each is its own `scrapy` process, as scheduled jobs are; the replica runs in a process of its own
 (`python -m replica`), MongoDB in this one. Prints, per run: wall seconds, pages and articles per second, CPU milliseconds per
 article (the crawler with its children, Chromium among them, and Chromium alone), peak RSS of
-the crawler, browser page loads, requests the browser check turned away, MongoDB write jobs per
+the crawler (its VmHWM), browser page loads, requests the browser check turned away, MongoDB write jobs per
 article; then the ratios, and the replica's own serving ceiling for pages and QR images.
 
     .venv/bin/python bench/crawl.py --articles 2000
@@ -52,10 +52,16 @@ def _stats_of(log: str) -> dict:
 
 
 class ChromiumMeter:
-    """CPU seconds of the Chromium processes under a process, sampled from /proc while it runs."""
+    """CPU seconds of the Chromium processes under a process, and the process's own peak RSS, sampled from /proc.
+
+    The peak is the kernel's VmHWM of the crawler's own memory. Scrapy's memusage/max is not: it reads
+    getrusage's ru_maxrss, which Linux carries over from the parent at fork and exec, so a crawl
+    started by this process (holding MongoDB, growing run by run) reported this process's size.
+    """
 
     def __init__(self, root_pid: int) -> None:
         self.root, self.seen, self.stop = root_pid, {}, threading.Event()
+        self.peak_rss_kb = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> ChromiumMeter:
@@ -68,6 +74,11 @@ class ChromiumMeter:
 
     def _run(self) -> None:
         while not self.stop.wait(0.2):
+            try:
+                status = Path(f"/proc/{self.root}/status").read_text()
+                self.peak_rss_kb = max(self.peak_rss_kb, int(re.search(r"VmHWM:\s+(\d+)", status).group(1)))
+            except (OSError, AttributeError):
+                pass
             for pid in self._descendants():
                 try:
                     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -108,6 +119,7 @@ def run_scrapy(args: list[str], env: dict[str, str], log_path: Path) -> dict:
     seconds = time.monotonic() - started
     stats = _stats_of(log_path.read_text(encoding="utf-8", errors="replace"))
     return {"seconds": seconds, "code": proc.returncode, "cpu": usage.ru_utime + usage.ru_stime, "chromium_cpu": chromium.seconds,
+            "peak_rss_mb": chromium.peak_rss_kb / 1024,
             "stats": stats, "log": str(log_path)}
 
 
@@ -237,7 +249,6 @@ def main() -> None:
             articles = stored if name != "download only" else stats.get("download_only/pages", 0)
             run["articles_per_s"] = articles / run["seconds"]
             run["cpu_ms_per_article"] = 1000 * run["cpu"] / stored
-            run["peak_rss_mb"] = stats.get("memusage/max", 0) / 2**20
             print(f"{spider:<18}{name:<15}{run['code']:>5}{run['seconds']:>8.1f}{pages / run['seconds']:>9.1f}"
                   f"{run['articles_per_s']:>8.1f}{run['cpu_ms_per_article']:>11.1f}{1000 * run['chromium_cpu'] / stored:>9.1f}"
                   f"{run['peak_rss_mb']:>8.0f}{stats.get('playwright/page_count', 0):>8}"
