@@ -142,13 +142,19 @@ class BrowserCheckMiddleware:
     def _meta_key(self) -> dict:
         return {"_id": f"browser_check:{self.crawler.spider.name}"}
 
-    async def spider_opened(self, spider: Spider) -> None:
-        mongo = MongoConnection.of(self.crawler)
+    def _mongo(self) -> MongoConnection | None:
         try:
-            known = await asyncio.to_thread(lambda: mongo.db.meta.find_one(self._meta_key))
-        except PyMongoError as error:  # without it the lifetime is learned again: a few requests turned away
-            log.warning("browser check: the cookie lifetime learned before could not be read (%s)", error)
-            known = None
+            return MongoConnection.of(self.crawler)
+        except RuntimeError:  # a crawler without MongoDB (a test's, a bench's): the lifetime lasts as long as the run
+            return None
+
+    async def spider_opened(self, spider: Spider) -> None:
+        known = None
+        if (mongo := self._mongo()) is not None:
+            try:
+                known = await asyncio.to_thread(lambda: mongo.db.meta.find_one(self._meta_key))
+            except PyMongoError as error:  # without it the lifetime is learned again: a few requests turned away
+                log.warning("browser check: the cookie lifetime learned before could not be read (%s)", error)
         if known and known.get("requests"):
             self.lifetime = Lifetime(int(known["requests"]), float(known["seconds"]))
             log.info("browser check: an %s cookie lasts %d requests or %.0f s (learned %s)", self.cookie_name,
@@ -226,9 +232,7 @@ class BrowserCheckMiddleware:
         log.info("browser check: the %s cookie lasted %d requests, %.1f s; the next ones are renewed before that",
                  self.cookie_name, lifetime.requests, lifetime.seconds)
         record = {"requests": lifetime.requests, "seconds": lifetime.seconds, "learned_at": utc_now()}
-        try:
-            mongo = MongoConnection.of(self.crawler)
-        except RuntimeError:  # a crawler without MongoDB (a test's): the lifetime lasts as long as the run
+        if (mongo := self._mongo()) is None:
             return
         try:
             await asyncio.to_thread(lambda: mongo.db.meta.update_one(self._meta_key, {"$set": record}, upsert=True))
