@@ -287,7 +287,8 @@ def _reparse_shard(args: argparse.Namespace, archive: Path) -> int:
     [site] = args.site
     settings = get_project_settings()
     settings.setdict({"MONGO_URI": os.environ["MONGO_URI"], "PORTAL_DATA_DIR": str(args.data_dir.resolve()),
-                      "PORTAL_ARCHIVE_ENABLED": False, "PORTAL_MONITORS_ENABLED": False}, priority="cmdline")
+                      "PORTAL_ARCHIVE_ENABLED": False, "PORTAL_MONITORS_ENABLED": False,
+                      "SPIDERMON_ADD_FIELD_COVERAGE": False}, priority="cmdline")  # no monitor runs to read it
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(reparse_spider(site))
     process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None, shard=args.shard)

@@ -24,7 +24,8 @@ _VIETNAMESE = "".join(sorted({unicodedata.normalize("NFC", vowel + tone)
 # Text made only of these needs nothing from ftfy's fixers but, perhaps, its encoding repair, which runs
 # only where ftfy's own badness check finds mojibake: no entity (`&`), control character, ligature,
 # wide form, odd line break or combining mark (so NFC leaves it as it is). Most paragraphs are such text.
-_PLAIN = re.compile(f"[\t\n -%'-~{_VIETNAMESE}“”‘’–—…•]*")
+# A no-break space is in it too: no fixer but the encoding repair touches one ("Ã\xa0" is mojibake of "à").
+_PLAIN = re.compile(f"[\t\n -%'-~\u00a0{_VIETNAMESE}“”‘’–—…•]*")
 
 
 def _needs_ftfy(text: str) -> bool:

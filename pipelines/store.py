@@ -13,7 +13,8 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
 from pymongo.database import Database
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -84,6 +85,7 @@ def write_articles(db: Database, payload: dict) -> Counter:
         latest[item._id] = item  # the last word on an article met twice in a batch
     stored = {doc["_id"]: doc for doc in db.articles.find({"_id": {"$in": list(latest)}}, {"dedup_keys": 0, "repost_candidates": 0})}
     article_ops: list[Any] = []
+    if_stored: dict[int, UpdateOne] = {}  # an insert's index in article_ops: the upsert to use if the article is there after all
     revision_ops: list[Any] = []
     for _id, item in latest.items():
         fields = {name: getattr(item, name) for name in EXTRACTED_FIELDS if name != "_id"}
@@ -115,17 +117,46 @@ def write_articles(db: Database, payload: dict) -> Counter:
             aliases.add(old["url"])  # a title edit moved the URL: the old one stays findable
         aliases.discard(item.url)
         change["$addToSet"] = {"url_aliases": {"$each": sorted(aliases)}}
-        article_ops.append(UpdateOne({"_id": _id}, change, upsert=True))
+        upsert = UpdateOne({"_id": _id}, change, upsert=True)
+        if old is None:  # an insert costs the server half an upsert; met stored after all, it is the upsert
+            article_ops.append(InsertOne(_nested({"_id": _id, **fields, **change["$setOnInsert"], "url_aliases": sorted(aliases)})))
+            if_stored[len(article_ops) - 1] = upsert
+        else:
+            article_ops.append(upsert)
     # Revisions first: an article never moves on before its old content is safe.
     if revision_ops:
         db.article_revisions.bulk_write(revision_ops, ordered=False)
     if article_ops:
-        db.articles.bulk_write(article_ops, ordered=False)
+        _write_articles(db, article_ops, if_stored)
     resolved = db.rejects.delete_many({"$or": [
         {"site": item.site, "url": {"$in": sorted({item.url, *item.url_aliases, *item.seen_urls})}} for item in latest.values()
     ] + [{"site": item.site, "raw.native_id": item.native_id} for item in latest.values()]})
     counts["rejects/resolved"] += resolved.deleted_count
     return counts
+
+
+def _nested(fields: dict[str, Any]) -> dict[str, Any]:
+    """A document from fields named as `$set` names them (`crawl.etag`: `etag` inside `crawl`)."""
+    doc: dict[str, Any] = {}
+    for name, value in fields.items():
+        *parents, leaf = name.split(".")
+        node = doc
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return doc
+
+
+def _write_articles(db: Database, ops: list[Any], if_stored: dict[int, UpdateOne]) -> None:
+    """The batch's writes; a new article found stored after all (a replayed batch, another writer) is upserted instead."""
+    try:
+        db.articles.bulk_write(ops, ordered=False)
+    except BulkWriteError as error:
+        errors = error.details.get("writeErrors", [])
+        again = [if_stored[e["index"]] for e in errors if e.get("code") == 11000 and e["index"] in if_stored]
+        if len(again) < len(errors):
+            raise
+        db.articles.bulk_write(again, ordered=False)
 
 
 def reject(rejected: Rejected, job_id: str, spider: str) -> dict:

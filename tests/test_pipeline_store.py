@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from unittest import mock
+
+from pymongo.collection import Collection
 
 from crawler.items import FetchFailure
 from pipelines.normalise import normalise_article
+from pipelines import store
 from pipelines.store import write_articles
 from replica.render import qr_png
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
@@ -94,6 +98,36 @@ def test_a_batch_written_twice_keeps_one_revision(mongo_uri, tmp_path):
     write_articles(db, payload)
     assert db.article_revisions.count_documents({"article_id": SEED}) == 1
     assert stored_seed(db)["revision"] == 2
+    db.client.close()
+
+
+def _payload(item, now):
+    return {"items": [dataclasses.asdict(normalise_article(item, "https://thanhphohaiphong.gov.vn"))],
+            "provenance": {"crawl.spider": "thanhphohaiphong", "crawl.job_id": "test"}, "now": now}
+
+
+def test_a_new_article_is_inserted_as_the_upsert_would_have_stored_it(mongo_uri):
+    inserted, upserted = fresh_db(mongo_uri, "store_insert"), fresh_db(mongo_uri, "store_upsert")
+    payload = _payload(seed_item(seen_urls=[URL, URL + "?utm_source=x"]), now=store.utc_now())
+    write_articles(inserted, payload)
+    as_before = lambda db, ops, if_stored: db.articles.bulk_write([if_stored.get(i, op) for i, op in enumerate(ops)])  # noqa: E731
+    with mock.patch.object(store, "_write_articles", as_before):
+        write_articles(upserted, payload)
+    assert stored_seed(inserted) == stored_seed(upserted)
+    assert stored_seed(inserted)["crawl"]["spider"] == "thanhphohaiphong" and stored_seed(inserted)["revision"] == 1
+    for db in (inserted, upserted):
+        db.client.close()
+
+
+def test_a_new_article_found_stored_after_all_is_upserted_not_lost(mongo_uri, tmp_path):
+    """Another writer stored it between the batch's read and its write: the insert's duplicate key falls back to the upsert."""
+    db = fresh_db(mongo_uri, "store_insert_race")
+    crawl_run(mongo_uri, db, tmp_path, seed_item())
+    edited = seed_item(title="Khen thưởng 71 tập thể, cá nhân tiêu biểu năm 2019")
+    with mock.patch.object(Collection, "find", return_value=[]):  # the read saw nothing stored
+        counts = write_articles(db, _payload(edited, now=store.utc_now()))
+    assert counts["articles/new"] == 1
+    assert db.articles.count_documents({}) == 1 and stored_seed(db)["title"].endswith("năm 2019")
     db.client.close()
 
 
