@@ -159,7 +159,10 @@ def measure_spider(spider: str, replica: ReplicaProcess, mongo_uri: str, folder:
         client, _ = connect(mongo_uri, database)
         client.drop_database(database)
         client.close()
-        runs[name] = run_scrapy(["crawl", spider, "-a", f"base_url={base}", *extra], {**env, "MONGO_DATABASE": database},
+        # Each run archives as a crawl does, in a folder of its own: the reparse reads the full crawl's archive only.
+        data_dir = folder / ("data" if name == "full" else "data-pipelines-off")
+        runs[name] = run_scrapy(["crawl", spider, "-a", f"base_url={base}", *extra],
+                                {**env, "PORTAL_DATA_DIR": str(data_dir), "MONGO_DATABASE": database},
                                 folder / f"{spider}-{name.replace(' ', '-')}.log")
     client, db = connect(mongo_uri, f"bench_crawl_{spider}_full")
     stored = db.articles.count_documents({})

@@ -9,6 +9,7 @@ import signal
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -250,6 +251,7 @@ def _reparse(args: argparse.Namespace) -> int:
                 + (["--since", args.since.isoformat()] if args.since else []),
                 env={**os.environ, "MONGO_URI": uri}, stdout=subprocess.PIPE, text=True) for site in sites for n in range(per_site)}
             results = {key: (child.communicate()[0], child.returncode) for key, child in children.items()}
+            reposts = _settle_reposts(uri)
     except MongoUnavailable as error:
         print(f"reparse: {error}", file=sys.stderr)
         return 1
@@ -268,7 +270,32 @@ def _reparse(args: argparse.Namespace) -> int:
               f"{counts.get('articles/new', 0)} new, {counts.get('articles/changed', 0)} changed, "
               f"{counts.get('articles/unchanged', 0)} unchanged, {counts.get('rejects/total', 0)} rejected, "
               f"{counts.get('reparse/images_missing', 0)} images missing from the archive")
+    if isinstance(reposts, str):
+        print(f"reparse: reposts not settled ({reposts}); the next crawl's reposts job settles them", file=sys.stderr)
+        return max(code, 1)
+    print(f"reposts: {reposts['reposts/settled']} articles settled, {reposts['articles/reposts']} linked to an original, "
+          f"{reposts['reposts/for_review']} close pairs for review")
     return code
+
+
+def _settle_reposts(uri: str) -> Counter | str:
+    """Reposts across the collection, once the re-extracted articles are all written: the counts, or what went wrong.
+
+    Nothing is lost if it fails: the articles stay marked as changed since the last settling,
+    and the next reposts job (any crawl's, at its close) takes them up.
+    """
+    from crawler.dates import utc_now
+    from crawler.mongo import connect
+    from pipelines.deduplicate import resolve_reposts
+
+    try:
+        client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE))
+        try:
+            return resolve_reposts(db, utc_now())
+        finally:
+            client.close()
+    except PyMongoError as error:
+        return f"{type(error).__name__}: {error}"
 
 
 _SHARD_COUNTS = ("reparse/articles", "articles/new", "articles/changed", "articles/unchanged", "rejects/total",
@@ -288,7 +315,8 @@ def _reparse_shard(args: argparse.Namespace, archive: Path) -> int:
     settings = get_project_settings()
     settings.setdict({"MONGO_URI": os.environ["MONGO_URI"], "PORTAL_DATA_DIR": str(args.data_dir.resolve()),
                       "PORTAL_ARCHIVE_ENABLED": False, "PORTAL_MONITORS_ENABLED": False,
-                      "SPIDERMON_ADD_FIELD_COVERAGE": False}, priority="cmdline")  # no monitor runs to read it
+                      "SPIDERMON_ADD_FIELD_COVERAGE": False,  # no monitor runs to read it
+                      "PORTAL_REPOSTS_AT_CLOSE": False}, priority="cmdline")  # the command settles them once, after all processes
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(reparse_spider(site))
     process.crawl(crawler, archive=str(archive), since=args.since.isoformat() if args.since else None, shard=args.shard)

@@ -36,6 +36,9 @@ MONGO_URI = os.environ.get("MONGO_URI") or None
 MONGO_EMBEDDED = os.environ.get("MONGO_EMBEDDED", "0" if os.environ.get("SCRAPY_PROJECT") else "1") == "1"
 MONGO_DATABASE = os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE)
 MONGO_BATCH_SIZE = 100
+# Settle reposts across the collection when the crawl closes. A reparse's processes leave it to
+# the command, which settles once after all of them: one sweep of the collection, not one a process.
+PORTAL_REPOSTS_AT_CLOSE = True
 # Writes go through one worker thread (crawler.durable): at most this many batches wait for it,
 # then the pipelines wait (back-pressure) instead of the downloads freezing.
 MONGO_MAX_PENDING_JOBS = 20

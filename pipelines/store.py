@@ -14,8 +14,8 @@ from dataclasses import asdict
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
-from pymongo.errors import BulkWriteError
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -207,7 +207,8 @@ class StoreInMongoPipeline:
     async def close_spider(self) -> None:
         await self.flush()
         # After the last article is written, whichever portal was crawled: reposts across the collection.
-        await self.writer.submit(WriteJob("reposts", {}))
+        if self.crawler.settings.getbool("PORTAL_REPOSTS_AT_CLOSE"):
+            await self.writer.submit(WriteJob("reposts", {}))
         await self.writer.drain()
 
     async def item_dropped(self, item: object, exception: BaseException) -> None:

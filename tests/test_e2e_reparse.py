@@ -56,6 +56,9 @@ def test_reparsing_the_archive_gives_the_crawled_records_without_the_network(mon
         assert len(runs) == 2 and all(run["kind"] == "reparse" and run["state"] == "finished" for run in runs)
         assert sum(run["facts"]["reparse"]["articles"] for run in runs) == len(want) + len(rejects)
     assert reparsed.walks.count_documents({}) == 0  # no listing was read: no walk is said to have run
+    # Reposts settled once, by the command, after every process had written: every dated article, both portals.
+    dated = reparsed.articles.count_documents({"published_at": {"$ne": None}})
+    assert f"reposts: {dated} articles settled" in again.stdout and dated >= 90
     # Into the crawled database: nothing changed, so nothing is written as a change.
     same = reparse(mongo_uri, "archived", data, "--site", CITY)
     assert same.returncode == 0, same.stderr[-3000:]

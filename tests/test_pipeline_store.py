@@ -8,8 +8,8 @@ from unittest import mock
 from pymongo.collection import Collection
 
 from crawler.items import FetchFailure
-from pipelines.normalise import normalise_article
 from pipelines import store
+from pipelines.normalise import normalise_article
 from pipelines.store import write_articles
 from replica.render import qr_png
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider

@@ -51,7 +51,7 @@ def test_the_fast_path_skips_ftfy_only_where_ftfy_would_change_nothing():
     tricky = [vietnamese, vietnamese.encode("utf-8").decode("latin-1"), vietnamese.encode("utf-8").decode("cp1252", "replace"),
               "“Ô".encode().decode("cp1252"), "NGÃ” ", "Ã”", "â€œ", "t&#7893; &amp;", unicodedata.normalize("NFD", vietnamese),
               "ﬁle ＬＯＵＤ　x", "a\x85b\x9cc", "a\x00b\x1bc\u2028d\r\ne", "plain ASCII text.\nsecond line",
-              "voilÃ\u00a0le travail", "Hải\u00a0Phòng", "Hải Phòng".encode("utf-8").decode("latin-1").replace(" ", "\u00a0")]
+              "voilÃ\u00a0le travail", "Hải\u00a0Phòng", "Hải Phòng".encode().decode("latin-1").replace(" ", "\u00a0")]
     for text in tricky:
         assert text_module._repaired(text) == _always_ftfy(text), text
     # And random text from an alphabet that holds every kind of character the fast path judges.
