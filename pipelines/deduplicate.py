@@ -58,7 +58,8 @@ def resolve_reposts_job(db: Database, payload: dict) -> Counter:
 # Bodies split into words, kept for the articles compared lately. A body in words is ten times its
 # text, and a window holds every article of four months: kept for the whole window, they made the
 # job's memory grow with how many articles a portal publishes a day (180 MB at 50,000 articles).
-BODIES_KEPT = 256
+BODIES_KEPT = 64
+SWEEP_BATCH = 500  # articles a round trip: pymongo's default fills 16 MB, 50 MB once decoded
 
 
 class _Entry:
@@ -91,7 +92,8 @@ def resolve_reposts(db: Database, now: datetime) -> Counter:
                 ranges.append([moment - WINDOW, moment + WINDOW])
         sweep = _Sweep(db, now, counts, set(pending))
         for low, high in ranges:
-            sweep.run(db.articles.find({"published_at": {"$gte": low, "$lte": high}}, _FIELDS).sort([("published_at", 1), ("_id", 1)]))
+            window = db.articles.find({"published_at": {"$gte": low, "$lte": high}}, _FIELDS).sort([("published_at", 1), ("_id", 1)])
+            sweep.run(window.batch_size(SWEEP_BATCH))
         sweep.flush()
     db.meta.update_one({"_id": "reposts"}, {"$set": {"schema": _SCHEMA}, "$max": {"settled_until": now}}, upsert=True)
     return counts
@@ -217,7 +219,7 @@ class DeduplicateArticlePipeline(ArticleStage):
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.seen: dict[str, set[str]] = defaultdict(set)
+        self.seen: dict[str, tuple[str, ...]] = {}  # an article's URLs met in this run; mostly none (an empty tuple is free)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DeduplicateArticlePipeline:
@@ -226,8 +228,8 @@ class DeduplicateArticlePipeline(ArticleStage):
     async def process_article(self, item: ArticleItem) -> ArticleItem:
         item.dedup_keys = keys_of(Body.of(item.body_text))
         item.url_aliases = aliases_of(item)
-        if item._id in self.seen:
+        if (before := self.seen.get(item._id)) is not None:
             self.crawler.stats.inc_value("articles/seen_again_in_run")
-        self.seen[item._id].update(item.url_aliases)
-        item.url_aliases = sorted(self.seen[item._id])
+            item.url_aliases = sorted({*before, *item.url_aliases})
+        self.seen[item._id] = tuple(item.url_aliases)
         return item
