@@ -166,14 +166,20 @@ def _changed_since(value: str) -> datetime | str:
 @contextlib.contextmanager
 def _crawl_database(data_dir: Path, timeout_ms: int = 5000) -> Iterator[Database]:
     """The MongoDB a crawl would use: MONGO_URI, else the embedded one in the data folder (raises MongoUnavailable)."""
+    with _crawl_mongo_uri(data_dir) as uri, _connected(uri, timeout_ms) as db:
+        yield db
+
+
+@contextlib.contextmanager
+def _connected(uri: str, timeout_ms: int = 5000) -> Iterator[Database]:
+    """The crawl's database (MONGO_DATABASE) on that server, for as long as the block runs (raises MongoUnavailable)."""
     from crawler.mongo import connect
 
-    with _crawl_mongo_uri(data_dir) as uri:
-        client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE), timeout_ms=timeout_ms)
-        try:
-            yield db
-        finally:
-            client.close()
+    client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE), timeout_ms=timeout_ms)
+    try:
+        yield db
+    finally:
+        client.close()
 
 
 @contextlib.contextmanager
@@ -285,16 +291,13 @@ def _settle_reposts(uri: str) -> Counter | str:
     and the next reposts job (any crawl's, at its close) takes them up.
     """
     from crawler.dates import utc_now
-    from crawler.mongo import connect
+    from crawler.mongo import MongoUnavailable
     from pipelines.deduplicate import resolve_reposts
 
     try:
-        client, db = connect(uri, os.environ.get("MONGO_DATABASE", DEFAULT_DATABASE))
-        try:
+        with _connected(uri) as db:
             return resolve_reposts(db, utc_now())
-        finally:
-            client.close()
-    except PyMongoError as error:
+    except (MongoUnavailable, PyMongoError) as error:  # the processes' counts are still printed
         return f"{type(error).__name__}: {error}"
 
 
