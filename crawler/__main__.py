@@ -252,6 +252,8 @@ def _reparse(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with _crawl_mongo_uri(args.data_dir) as uri:
+            with _connected(uri):  # one clear line when the server cannot be reached, not a traceback a process
+                pass
             children = {(site, n): subprocess.Popen(
                 [sys.executable, "-m", "crawler", "reparse", "--site", site, "--data-dir", str(args.data_dir), "--shard", f"{n}/{per_site}"]
                 + (["--since", args.since.isoformat()] if args.since else []),

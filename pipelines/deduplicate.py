@@ -18,7 +18,7 @@ close leaves the watermark where it was: the next run settles its articles.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict, deque
+from collections import Counter, deque
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -41,7 +41,7 @@ WINDOW = timedelta(days=60)  # reposts come within days, a portal's own republic
 CLOCK_SLACK = timedelta(minutes=10)
 STOP_KEY_DOCS = 25  # a key that many articles share is boilerplate (a notice's fixed paragraph), not evidence
 _FIELDS = {"site": 1, "published_at": 1, "source": 1, "title": 1, "body_text": 1, "dedup_keys": 1, "duplicate_of": 1,
-           "repost": 1, "repost_candidates": 1}
+           "repost": 1, "repost_candidates": 1, "crawl.last_changed_at": 1}
 _SCHEMA = 2  # the version of what the job writes; an older database is settled anew once
 
 
@@ -79,18 +79,21 @@ def resolve_reposts(db: Database, now: datetime) -> Counter:
     """Settle every article changed since the last job: linked to its story's original, or not, close pairs kept for review."""
     counts: Counter = Counter()
     mark = db.meta.find_one({"_id": "reposts"}) or {}
-    changed: dict = {}
+    since = None
     if mark.get("schema") == _SCHEMA and mark.get("settled_until"):
-        changed = {"crawl.last_changed_at": {"$gte": mark["settled_until"] - CLOCK_SLACK}}
-    pending = {d["_id"]: d["published_at"] for d in db.articles.find(changed, {"published_at": 1}) if d.get("published_at")}
-    if pending:
+        since = mark["settled_until"] - CLOCK_SLACK
+    changed = {"crawl.last_changed_at": {"$gte": since}} if since else {}
+    # Only the dates: the articles to settle are told apart again as the sweep reads them (not 50,000 ids held).
+    moments = sorted(d["published_at"] for d in db.articles.find(changed, {"published_at": 1, "_id": 0}) if d.get("published_at"))
+    if moments:
         ranges: list[list[datetime]] = []
-        for moment in sorted(pending.values()):  # the windows around the articles to settle, merged
+        for moment in moments:  # the windows around the articles to settle, merged
             if ranges and moment - WINDOW <= ranges[-1][1]:
                 ranges[-1][1] = moment + WINDOW
             else:
                 ranges.append([moment - WINDOW, moment + WINDOW])
-        sweep = _Sweep(db, now, counts, set(pending))
+        del moments
+        sweep = _Sweep(db, now, counts, since)
         for low, high in ranges:
             window = db.articles.find({"published_at": {"$gte": low, "$lte": high}}, _FIELDS).sort([("published_at", 1), ("_id", 1)])
             sweep.run(window.batch_size(SWEEP_BATCH))
@@ -102,22 +105,31 @@ def resolve_reposts(db: Database, now: datetime) -> Counter:
 class _Sweep:
     """The collection read once in date order, with the articles of the last window held in memory."""
 
-    def __init__(self, db: Database, now: datetime, counts: Counter, pending: set[str]) -> None:
-        self.db, self.now, self.counts, self.pending = db, now, counts, pending
+    def __init__(self, db: Database, now: datetime, counts: Counter, since: datetime | None) -> None:
+        self.db, self.now, self.counts, self.since = db, now, counts, since
         self.window: deque[_Entry] = deque()
-        self.by_key: dict[int, set[str]] = defaultdict(set)
+        # The window's articles by key: one id, or a set when several share it (most keys belong to one article).
+        self.by_key: dict[int, str | set[str]] = {}
         self.entries: dict[str, _Entry] = {}
         self.waiting: deque[_Entry] = deque()
-        self.original_of: dict[str, str | None] = {}  # links decided in this job, over what is stored
+        # Links decided in this job, over what is stored, for the articles of the window (what left it is written first).
+        self.original_of: dict[str, str | None] = {}
         self.ops: list[Any] = []
         # Split into words only when compared (most articles of a window never are), and kept a while.
         self.body = lru_cache(maxsize=BODIES_KEPT)(Body.of)
+
+    def is_pending(self, doc: dict) -> bool:
+        """Changed since the last job (every article, when the database is settled anew)."""
+        if self.since is None:
+            return True
+        changed_at = (doc.get("crawl") or {}).get("last_changed_at")
+        return changed_at is not None and changed_at >= self.since
 
     def run(self, cursor: Any) -> None:
         for doc in cursor:
             if doc["_id"] in self.entries or doc.get("published_at") is None:
                 continue
-            entry = _Entry(doc, doc["_id"] in self.pending)
+            entry = _Entry(doc, self.is_pending(doc))
             moment = entry.candidate.published_at
             while self.waiting and self.waiting[0].candidate.published_at + WINDOW < moment:
                 self.settle(self.waiting.popleft())
@@ -127,7 +139,7 @@ class _Sweep:
             self.window.append(entry)
             self.entries[entry.candidate.id] = entry
             for key in entry.keys:
-                self.by_key[key].add(entry.candidate.id)
+                self.index(key, entry.candidate.id)
             if entry.pending:
                 self.waiting.append(entry)
         while self.waiting:
@@ -135,14 +147,32 @@ class _Sweep:
         while self.window:
             self.forget(self.window.popleft())
 
+    def index(self, key: int, article_id: str) -> None:
+        ids = self.by_key.get(key)
+        if ids is None:
+            self.by_key[key] = article_id
+        elif isinstance(ids, str):
+            if ids != article_id:
+                self.by_key[key] = {ids, article_id}
+        else:
+            ids.add(article_id)
+
+    def sharing(self, key: int) -> set[str] | tuple[str, ...]:
+        ids = self.by_key.get(key, ())
+        return (ids,) if isinstance(ids, str) else ids
+
     def forget(self, entry: _Entry) -> None:
+        me = entry.candidate.id
         for key in entry.keys:
             ids = self.by_key.get(key)
-            if ids is not None:
-                ids.discard(entry.candidate.id)
-                if not ids:
-                    del self.by_key[key]
-        del self.entries[entry.candidate.id]
+            if ids == me:
+                del self.by_key[key]
+            elif isinstance(ids, set):
+                ids.discard(me)
+                if len(ids) == 1:
+                    self.by_key[key] = ids.pop()
+        del self.entries[me]
+        self.original_of.pop(me, None)  # written by the next flush, and read back from there if needed again
 
     def original(self, candidate: Candidate) -> str | None:
         return self.original_of.get(candidate.id, candidate.duplicate_of)
@@ -151,9 +181,9 @@ class _Sweep:
         me = entry.candidate
         ids = set()
         for key in entry.keys:
-            sharing = self.by_key.get(key, ())
+            sharing = self.sharing(key)
             if len(sharing) <= STOP_KEY_DOCS:
-                ids |= sharing
+                ids.update(sharing)
         ids.discard(me.id)
         others = [(self.entries[i].candidate, self.body(self.entries[i].text)) for i in sorted(ids)]
         self.counts["reposts/compared"] += len(others)
@@ -197,6 +227,7 @@ class _Sweep:
             self.flush()
 
     def _stored(self, article_id: str) -> Candidate | None:
+        self.flush()  # what this job decided for the articles that left the window is read back from the collection
         doc = self.db.articles.find_one({"_id": article_id}, _FIELDS)
         return _Entry(doc, False).candidate if doc and doc.get("published_at") else None
 

@@ -71,3 +71,12 @@ def test_reparsing_the_archive_gives_the_crawled_records_without_the_network(mon
 def test_reparse_without_an_archive_says_where_it_looked(mongo_uri, tmp_path):
     done = reparse(mongo_uri, "none", tmp_path)
     assert done.returncode == 1 and f"no archive of {CITY}, {POLICE} in {tmp_path / 'archive'}" in done.stderr
+
+
+def test_reparse_with_mongodb_out_of_reach_says_so_once_and_starts_no_process(tmp_path):
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / f"{CITY}-20260101T000000000000.warc.gz").write_bytes(b"")
+    done = reparse("mongodb://127.0.0.1:9/", "none", tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("reparse: cannot reach MongoDB at mongodb://127.0.0.1:9/") and "Traceback" not in done.stderr
+    assert "re-extracted" not in done.stdout

@@ -68,17 +68,32 @@ def test_the_original_credits_no_source_else_is_the_earliest_and_a_title_breaks_
     assert match[0] is original and not review
 
 
-def test_the_job_settles_only_what_changed_since_it_last_ran(mongo_uri):
-    client, db = connect(mongo_uri, "reposts_incremental")
-    client.drop_database("reposts_incremental")
+@pytest.fixture
+def reposts_db(mongo_uri, request):
+    """An empty database of the test's own, with the store's indexes."""
+    name = f"reposts_{request.node.name[5:40]}"
+    client, db = connect(mongo_uri, name)
+    client.drop_database(name)
     ensure_indexes(db)
+    yield db
+    client.close()
+
+
+def store(db, key: str, article, published_at: datetime, credits_a_source: bool, changed_at: datetime) -> None:
+    """A replica article as the store writes it, with its repost keys."""
+    text = "\n\n".join(article.paragraphs)
+    db.articles.insert_one({"_id": key, "site": article.site, "title": article.title, "published_at": published_at,
+                            "source": {"name": "ANHP"} if credits_a_source else None, "body_text": text,
+                            "dedup_keys": keys_of(Body.of(text)), "duplicate_of": None, "repost": None,
+                            "crawl": {"last_changed_at": changed_at}})
+
+
+def test_the_job_settles_only_what_changed_since_it_last_ran(reposts_db):
+    db = reposts_db
     pair = next(a for a in ARTICLES.values() if a.repost_kind == "paragraph_dropped")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for n, article in enumerate((ARTICLES[pair.duplicate_of], pair)):
-        text = "\n\n".join(article.paragraphs)
-        db.articles.insert_one({"_id": article.key, "site": article.site, "title": article.title, "published_at": start + timedelta(days=n),
-                                "source": {"name": "ANHP"} if n else None, "body_text": text, "dedup_keys": keys_of(Body.of(text)),
-                                "duplicate_of": None, "repost": None, "crawl": {"last_changed_at": start}})
+        store(db, article.key, article, start + timedelta(days=n), credits_a_source=bool(n), changed_at=start)
     first = resolve_reposts(db, start + timedelta(hours=1))
     assert first["articles/reposts"] == 1 and first["reposts/settled"] == 2
     assert db.articles.find_one({"_id": pair.key})["duplicate_of"] == pair.duplicate_of
@@ -87,4 +102,17 @@ def test_the_job_settles_only_what_changed_since_it_last_ran(mongo_uri):
                                                         "crawl.last_changed_at": start + timedelta(hours=3)}})
     assert resolve_reposts(db, start + timedelta(hours=4))["reposts/settled"] == 1
     assert db.articles.find_one({"_id": pair.key})["duplicate_of"] is None  # edited into another story: unlinked
-    client.close()
+
+
+def test_a_copy_links_to_the_original_of_its_story_even_when_that_original_is_outside_its_window(reposts_db):
+    db = reposts_db
+    pair = next(a for a in ARTICLES.values() if a.repost_kind == "exact")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    store(db, "a", ARTICLES[pair.duplicate_of], start, credits_a_source=False, changed_at=start)
+    store(db, "b", pair, start + timedelta(days=50), credits_a_source=True, changed_at=start)
+    assert resolve_reposts(db, start + timedelta(hours=1))["articles/reposts"] == 1
+    # Within the window of b, not of a.
+    store(db, "c", pair, start + timedelta(days=105), credits_a_source=True, changed_at=start + timedelta(hours=2))
+    settled = resolve_reposts(db, start + timedelta(hours=3))
+    assert settled["reposts/settled"] == 1 and settled["articles/reposts"] == 1
+    assert {d["_id"]: d["duplicate_of"] for d in db.articles.find()} == {"a": None, "b": "a", "c": "a"}
