@@ -187,7 +187,8 @@ class _Sweep:
         ids.discard(me.id)
         others = [(self.entries[i].candidate, self.body(self.entries[i].text)) for i in sorted(ids)]
         self.counts["reposts/compared"] += len(others)
-        match, review = best_match(me, self.body(entry.text), others)
+        # Most articles share no key with another: nothing to compare, and no body to split into words.
+        match, review = best_match(me, self.body(entry.text), others) if others else (None, [])
         change: dict[str, Any] = {"repost_candidates": [{"id": c.id, "score": r.score, "why": r.why}
                                                         for c, r in sorted(review, key=lambda p: -p[1].score)[:5]]}
         self.counts["reposts/for_review"] += len(review)
