@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 from types import ModuleType
@@ -60,7 +59,8 @@ class PortalSpider(scrapy.Spider):
         self.walks = Walks(self.name, self.args.categories, incremental=False, max_pages=self.args.max_pages)
         self.requested: set[str] = set()  # native ids (or, with none, canonical URLs) asked for in this run
         self.skipped: set[str] = set()
-        self.listed_as: dict[str, set[str]] = defaultdict(set)  # every URL each article is listed under
+        # Every URL each article is listed under: mostly one, kept as it is (a set an article was 240 bytes more).
+        self.listed_as: dict[str, str | tuple[str, ...]] = {}
         self.finished: set[str] = set()  # native ids whose item has gone to the pipelines
         self.run_facts: dict[str, Any] = {}  # what this run learnt about the portal (a closed API…), kept in crawl_runs
 
@@ -135,11 +135,15 @@ class PortalSpider(scrapy.Spider):
     def listed_under(self, entries: Iterable[ListingEntry]) -> Iterable[ArticleSeenUnder]:
         """Remember the URL each listed article goes by; one met after its item left becomes an alias."""
         for entry in entries:
-            if not entry.native_id or entry.url in self.listed_as[entry.native_id]:
+            if not entry.native_id or entry.url in (urls := self.listed_urls(entry.native_id)):
                 continue
-            self.listed_as[entry.native_id].add(entry.url)
+            self.listed_as[entry.native_id] = (*urls, entry.url) if urls else entry.url
             if entry.native_id in self.finished and entry.url != self.origin.canonical_url(entry.url):
                 yield ArticleSeenUnder(site=self.name, native_id=entry.native_id, url=entry.url)
+
+    def listed_urls(self, native_id: str) -> tuple[str, ...]:
+        urls = self.listed_as.get(native_id, ())
+        return (urls,) if isinstance(urls, str) else urls
 
     # Requests ---------------------------------------------------------------------------------
 
@@ -183,7 +187,7 @@ class PortalSpider(scrapy.Spider):
         item.listing_url = listing_url
         item.seen_urls.append(seen_url)
         if item.native_id:
-            item.seen_urls.extend(sorted(self.listed_as.get(item.native_id, ())))
+            item.seen_urls.extend(sorted(self.listed_urls(item.native_id)))
             self.finished.add(item.native_id)
         item.etag = response.headers.get("ETag", b"").decode("latin-1") or None
         item.last_modified = response.headers.get("Last-Modified", b"").decode("latin-1") or None
