@@ -6,17 +6,24 @@ network. Each response record carries what the spider knew when it asked (the ar
 id, the listing it came from, the URL it was listed under, the crawl's origin) in `WARC-Portal-*`
 headers; warcio writes and reads the records. The folder is `PORTAL_DATA_DIR/archive`;
 `PORTAL_ARCHIVE_ENABLED` switches it (off in the test runs that do not need it).
+
+Beside each WARC file, its index (`<file>.index`, JSON lines): each response record's headers and
+offset, written with the record, and sealed with the file's size when the file is closed. Reading
+the index spares a re-extraction the pass over every gzip member of the archive (19 s of CPU a
+process at 50,000 articles); a file without a sealed index of its size (a crawl killed while
+writing it, an archive from before indexes) is read record by record, as before.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -32,6 +39,10 @@ log = logging.getLogger(__name__)
 ARTICLE, IMAGE = "article", "image"
 # Headers that describe the bytes on the wire, not the decoded body Scrapy hands over (and the archive keeps).
 _WIRE_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
+# The WARC headers a record is read by (WARC-Date and the spider's own `WARC-Portal-*`).
+_INDEXED = ("WARC-Target-URI", "WARC-Date", "WARC-Portal-Site", "WARC-Portal-Kind", "WARC-Portal-Crawl-Origin",
+            "WARC-Portal-Native-Id", "WARC-Portal-Listing-URL", "WARC-Portal-Seen-URL")
+INDEX_SUFFIX = ".index"
 
 
 class WarcArchive:
@@ -44,6 +55,7 @@ class WarcArchive:
         self.max_bytes = max_bytes
         self.file: BinaryIO | None = None
         self.writer: WARCWriter | None = None
+        self.index: TextIO | None = None
         self.path: Path | None = None
         self.records = 0
 
@@ -79,9 +91,12 @@ class WarcArchive:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items()
                    if k.lower() not in _WIRE_HEADERS for v in values]
         http = StatusAndHeaders(f"{response.status} OK", headers, protocol="HTTP/1.1")
-        record = writer.create_warc_record(response.url, "response", payload=io.BytesIO(response.body), http_headers=http,
-                                           warc_headers_dict=extra)
+        # With its length given, warcio digests the body where it is, instead of copying it to a temporary file left open.
+        record = writer.create_warc_record(response.url, "response", payload=io.BytesIO(response.body), length=len(response.body),
+                                           http_headers=http, warc_headers_dict=extra)
+        offset = self.file.tell()
         writer.write_record(record)
+        self.index.write(json.dumps(_index_entry(record, offset), ensure_ascii=False) + "\n")
         self.records += 1
 
     def _writer(self) -> WARCWriter:
@@ -92,14 +107,17 @@ class WarcArchive:
             self.path = self.folder / f"{self.spider_name}-{utc_now():%Y%m%dT%H%M%S%f}.warc.gz"
             self.file = self.path.open("ab")
             self.writer = WARCWriter(self.file, gzip=True)
+            self.index = _index_path(self.path).open("w", encoding="utf-8")
         assert self.writer is not None
         return self.writer
 
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
+            self.index.write(json.dumps({"sealed": self.path.stat().st_size}) + "\n")
+            self.index.close()
             log.info("archived %d responses in %s", self.records, self.path)
-        self.file = self.writer = None
+        self.file = self.writer = self.index = None
 
     def spider_closed(self, spider: Spider) -> None:
         self.close()
@@ -131,22 +149,67 @@ class ArchivedResponse:
 def read_archive(folder: Path, site: str | None = None) -> Iterator[ArchivedResponse]:
     """Every response record of the archive (of one portal), oldest file first, without their bodies."""
     for path in sorted(folder.glob(f"{site or '*'}-*.warc.gz")):
-        with path.open("rb") as stream:
-            records = ArchiveIterator(stream)
-            for record in records:
-                if record.rec_type != "response":
-                    continue
-                get = record.rec_headers.get_header
-                date = get("WARC-Date")
-                yield ArchivedResponse(
-                    url=get("WARC-Target-URI"), status=int(record.http_headers.get_statuscode()),
-                    headers=list(record.http_headers.headers),
-                    date=datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None,
-                    site=get("WARC-Portal-Site") or "", kind=get("WARC-Portal-Kind") or "",
-                    crawl_origin=get("WARC-Portal-Crawl-Origin") or "", native_id=get("WARC-Portal-Native-Id"),
-                    listing_url=get("WARC-Portal-Listing-URL"), seen_url=get("WARC-Portal-Seen-URL"),
-                    path=path, offset=records.get_record_offset(),
-                )
+        yield from _indexed(path) if _sealed(path) else _scan(path)
+
+
+def _scan(path: Path) -> Iterator[ArchivedResponse]:
+    """The file's response records, read one gzip member after another."""
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            if record.rec_type == "response":
+                yield _archived(_index_entry(record, records.get_record_offset()), path)
+
+
+def _index_entry(record: Any, offset: int) -> dict:
+    """A response record (a warcio ArcWarcRecord) as the index keeps it: its headers and where it starts."""
+    get = record.rec_headers.get_header
+    return {"offset": offset, "status": int(record.http_headers.get_statuscode()),
+            "warc": {name: value for name in _INDEXED if (value := get(name))}, "http": record.http_headers.headers}
+
+
+def _index_path(path: Path) -> Path:
+    return path.with_name(path.name + INDEX_SUFFIX)
+
+
+def _sealed(path: Path) -> bool:
+    """Whether the file has an index, sealed when the file was closed at the size it has now."""
+    try:
+        with _index_path(path).open("rb") as index:
+            index.seek(max(0, index.seek(0, 2) - 4096))
+            last = index.read().splitlines()[-1:]
+            sealed = json.loads(last[0]).get("sealed") if last else None
+    except (OSError, ValueError):  # none, or cut short by a crash
+        return False
+    if sealed != path.stat().st_size:
+        log.info("%s has no index sealed at its size: reading the file itself", path)
+        return False
+    return True
+
+
+def _indexed(path: Path) -> Iterator[ArchivedResponse]:
+    with _index_path(path).open(encoding="utf-8") as index:
+        for number, line in enumerate(index, 1):
+            try:
+                entry = json.loads(line)
+            except ValueError as error:
+                raise ValueError(f"{_index_path(path)}, line {number}, is damaged ({error}): remove the index, "
+                                 f"and the archive file is read itself") from error
+            if "sealed" not in entry:
+                yield _archived(entry, path)
+
+
+def _archived(entry: dict, path: Path) -> ArchivedResponse:
+    warc = entry["warc"]
+    date = warc.get("WARC-Date")
+    return ArchivedResponse(
+        url=warc["WARC-Target-URI"], status=entry["status"], headers=[tuple(pair) for pair in entry["http"]],
+        date=datetime.fromisoformat(date.replace("Z", "+00:00")) if date else None,
+        site=warc.get("WARC-Portal-Site", ""), kind=warc.get("WARC-Portal-Kind", ""),
+        crawl_origin=warc.get("WARC-Portal-Crawl-Origin", ""), native_id=warc.get("WARC-Portal-Native-Id"),
+        listing_url=warc.get("WARC-Portal-Listing-URL"), seen_url=warc.get("WARC-Portal-Seen-URL"),
+        path=path, offset=entry["offset"],
+    )
 
 
 def latest_by_page(records: Iterator[ArchivedResponse], since: datetime | None = None) -> tuple[
