@@ -12,7 +12,9 @@ import re
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from queue import Empty, Full, Queue
 from typing import Any
 
 from pymongo import MongoClient
@@ -74,6 +76,62 @@ def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClien
         first_line = str(error).split(",", 1)[0].split("\n", 1)[0][:200]
         raise MongoUnavailable(f"cannot reach MongoDB at {redact(uri)}: {first_line}") from error
     return client, client.get_database(database, write_concern=JOURNALED)
+
+
+def read_ahead(documents: Iterable[dict], chunk: int = 100, chunks: int = 5) -> Iterator[dict]:
+    """A cursor's documents in order, the next ones fetched by a thread while the caller works on these.
+
+    A sweep of the collection waits on the server as long as it works (the reposts job over 50,000
+    articles: 70% of its time in `recv`); read ahead, the two overlap. At most `chunk * chunks`
+    documents wait. An error of the cursor is raised to the caller where it would have been; a
+    caller that stops early stops the thread, which closes the cursor.
+    """
+    ahead: Queue = Queue(maxsize=chunks)
+    stop = threading.Event()
+    end = object()
+
+    def put(value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(value, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        batch: list[dict] = []
+        try:
+            for document in documents:
+                batch.append(document)
+                if len(batch) >= chunk:
+                    if not put(batch):
+                        return
+                    batch = []
+            if put(batch):
+                put(end)
+        except BaseException as error:  # raised again in the caller's thread, after what came before it
+            if put(batch):
+                put(error)
+        finally:
+            if close := getattr(documents, "close", None):
+                close()
+
+    thread = threading.Thread(target=fetch, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (batch := ahead.get()) is not end:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield from batch
+    finally:
+        stop.set()
+        try:
+            while True:
+                ahead.get_nowait()
+        except Empty:
+            pass
+        thread.join(timeout=30)  # it ends at its next document; a server that stopped answering does not hold the caller
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -30,6 +30,7 @@ from scrapy.crawler import Crawler
 from crawler.dates import utc_now
 from crawler.durable import handles
 from crawler.items import ArticleItem
+from crawler.mongo import read_ahead
 from crawler.portals import PORTALS
 from crawler.reposts import Body, Candidate, best_match, compare, keys_of
 
@@ -59,7 +60,7 @@ def resolve_reposts_job(db: Database, payload: dict) -> Counter:
 # text, and a window holds every article of four months: kept for the whole window, they made the
 # job's memory grow with how many articles a portal publishes a day (180 MB at 50,000 articles).
 BODIES_KEPT = 64
-SWEEP_BATCH = 500  # articles a round trip: pymongo's default fills 16 MB, 50 MB once decoded
+SWEEP_BATCH = 200  # articles a round trip: pymongo's default fills 16 MB, 50 MB once decoded
 
 
 class _Entry:
@@ -95,8 +96,10 @@ def resolve_reposts(db: Database, now: datetime) -> Counter:
         del moments
         sweep = _Sweep(db, now, counts, since)
         for low, high in ranges:
-            window = db.articles.find({"published_at": {"$gte": low, "$lte": high}}, _FIELDS).sort([("published_at", 1), ("_id", 1)])
-            sweep.run(window.batch_size(SWEEP_BATCH))
+            # Whole documents: the embedded server deep-copies every field a projection names (its lists of keys
+            # most), which cost it more than sending the rest (the job over 50,000 articles: 35 s of its CPU, 22 s without).
+            window = db.articles.find({"published_at": {"$gte": low, "$lte": high}}).sort([("published_at", 1), ("_id", 1)])
+            sweep.run(read_ahead(window.batch_size(SWEEP_BATCH), chunk=100, chunks=2))  # the server reads the next while the sweep compares
         sweep.flush()
     db.meta.update_one({"_id": "reposts"}, {"$set": {"schema": _SCHEMA}, "$max": {"settled_until": now}}, upsert=True)
     return counts

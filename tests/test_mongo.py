@@ -1,10 +1,13 @@
 """Which MongoDB a crawl uses, and how it fails when there is none."""
 
+import threading
+
 import pytest
+from pymongo.errors import PyMongoError
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.mongo import MongoConnection, MongoUnavailable, connect, open_database, redact
+from crawler.mongo import MongoConnection, MongoUnavailable, connect, open_database, read_ahead, redact
 
 
 def settings(**values):
@@ -72,3 +75,49 @@ def test_the_crawl_has_one_connection_an_extension_opened_on_first_use_and_close
     assert not mongo.is_open
     with pytest.raises(RuntimeError, match="MongoConnection is not in EXTENSIONS"):
         MongoConnection.of(get_crawler(ThanhphohaiphongSpider, {"EXTENSIONS": {}}))
+
+
+def test_read_ahead_gives_the_cursors_documents_in_order_while_a_thread_fetches_the_next(mongo_uri):
+    client, db = connect(mongo_uri, "test_read_ahead")
+    try:
+        db.docs.drop()
+        db.docs.insert_many([{"_id": n, "n": n} for n in range(1_050)])
+        threads = []
+
+        def documents():
+            threads.append(threading.current_thread().name)
+            yield from db.docs.find().sort("_id", 1).batch_size(200)
+
+        assert [d["n"] for d in read_ahead(documents(), chunk=100, chunks=2)] == list(range(1_050))
+        assert threads == ["read-ahead"]  # fetched by the thread, not the caller
+    finally:
+        client.close()
+
+
+def test_read_ahead_raises_the_cursors_error_where_the_caller_reads_after_what_came_before():
+    def documents():
+        yield from ({"n": n} for n in range(250))
+        raise PyMongoError("connection closed")
+
+    got = []
+    with pytest.raises(PyMongoError, match="connection closed"):
+        for document in read_ahead(documents(), chunk=100, chunks=2):
+            got.append(document["n"])
+    assert got == list(range(250))  # everything the cursor gave before it failed
+
+
+def test_a_caller_that_stops_early_stops_the_thread_and_closes_the_cursor():
+    closed = threading.Event()
+
+    class Cursor:
+        def __iter__(self):
+            return ({"n": n} for n in range(1_000_000))
+
+        def close(self):
+            closed.set()
+
+    reader = read_ahead(Cursor(), chunk=10, chunks=2)
+    assert next(reader) == {"n": 0}
+    reader.close()
+    assert closed.wait(5)
+    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
