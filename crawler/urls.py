@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that say how a visitor arrived or how to lay the page out, never which page.
@@ -23,13 +24,22 @@ class PortalOrigin:
 
     public: str
     crawl: str
+    # Split once: a page's links and images ask for them a dozen times an article.
+    _public_parts: tuple = field(init=False, repr=False, compare=False)
+    _crawl_parts: tuple = field(init=False, repr=False, compare=False)
+    _crawl_host: str = field(init=False, repr=False, compare=False)
+    _host_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "public", self.public.rstrip("/"))
         object.__setattr__(self, "crawl", (self.crawl or self.public).rstrip("/"))
+        object.__setattr__(self, "_public_parts", urlsplit(self.public))
+        object.__setattr__(self, "_crawl_parts", urlsplit(self.crawl))
+        object.__setattr__(self, "_crawl_host", _bare_host(self._crawl_parts.netloc))
+        object.__setattr__(self, "_host_set", frozenset({_bare_host(self._public_parts.netloc), self._crawl_host}))
 
-    def _hosts(self) -> set[str]:
-        return {_bare_host(urlsplit(self.public).netloc), _bare_host(urlsplit(self.crawl).netloc)}
+    def _hosts(self) -> frozenset[str]:
+        return self._host_set
 
     def hosts(self) -> set[str]:
         """The host names (no port) the portal is reached under, for Scrapy's `allowed_domains`."""
@@ -46,9 +56,9 @@ class PortalOrigin:
         """
         absolute = urljoin(base or self.public + "/", url.strip())
         parts = urlsplit(absolute)
-        if _bare_host(parts.netloc) != _bare_host(urlsplit(self.crawl).netloc):
+        if _bare_host(parts.netloc) != self._crawl_host:
             return absolute
-        public = urlsplit(self.public)
+        public = self._public_parts
         return urlunsplit((public.scheme, public.netloc, parts.path, parts.query, parts.fragment))
 
     def fetch_url(self, url: str) -> str:
@@ -56,7 +66,7 @@ class PortalOrigin:
         parts = urlsplit(urljoin(self.public + "/", url))
         if not self.owns(url):
             return parts.geturl()
-        crawl = urlsplit(self.crawl)
+        crawl = self._crawl_parts
         return urlunsplit((crawl.scheme, crawl.netloc, parts.path or "/", parts.query, ""))
 
     def canonical_url(self, url: str, base: str | None = None) -> str:
@@ -64,6 +74,7 @@ class PortalOrigin:
         return canonical_url(self.public_url(url, base), self.public)
 
 
+@lru_cache(maxsize=4096)  # an article's related links and a listing's entries come back page after page
 def canonical_url(url: str, public_origin: str) -> str:
     """One spelling for one page of the portal: https, no `www.`, no tracking or layout
     parameters, no trailing slash after `.html`, no fragment. URLs of other sites are kept

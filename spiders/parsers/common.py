@@ -129,7 +129,8 @@ def read_body(content: SelectorList, origin: PortalOrigin, base: str, *, is_imag
     for node in filter(is_content, content.xpath("./*")):
         block = is_image_block(node)
         caption = (text_of(node.css(block_caption)) or None) if block else None
-        for img in node.css("img"):
+        has_images = next(node.root.iter("img"), None) is not None  # most paragraphs hold none: no query for them
+        for img in node.css("img") if has_images else ():
             images.append({"url": origin.canonical_url(img.attrib.get("src", ""), base),
                            "caption": caption if block else inline_caption(node, img)})
         if not block:

@@ -94,13 +94,13 @@ def article_id_from_url(url: str) -> str | None:
     return found.group(1) if found else None
 
 
+# Where WordPress names the post id, most telling first: each is asked only when those before it say nothing.
+_POST_ID_AT = ('link[rel="shortlink"]::attr(href)', "article[id^=post-]::attr(id)", "body::attr(class)")
+
+
 def _native_id(response: TextResponse) -> str | None:
-    for candidate in (
-        response.css('link[rel="shortlink"]::attr(href)').get(""),
-        response.css("article[id^=post-]::attr(id)").get(""),
-        response.css("body::attr(class)").get(""),
-    ):
-        if found := _POST_ID.search(candidate):
+    for query in _POST_ID_AT:
+        if found := _POST_ID.search(response.css(query).get("")):
             return found.group(1)
     return None
 
