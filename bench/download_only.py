@@ -26,4 +26,6 @@ class DownloadOnlySpider(scrapy.Spider):
             yield Request(url, callback=self.downloaded, dont_filter=True)
 
     def downloaded(self, response: Response) -> None:
-        self.crawler.stats.inc_value("download_only/pages")
+        # Pages are the articles; the QR images fetched beside them are not (the "arts/s" column).
+        page = response.headers.get("Content-Type", b"").startswith(b"text/html")
+        self.crawler.stats.inc_value("download_only/pages" if page else "download_only/images")
