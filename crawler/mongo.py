@@ -78,7 +78,7 @@ def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClien
     return client, client.get_database(database, write_concern=JOURNALED)
 
 
-def read_ahead(documents: Iterable[dict], chunk: int = 100, chunks: int = 5) -> Iterator[dict]:
+def read_ahead(documents: Iterable[dict], chunk: int = 100, chunks: int = 2) -> Iterator[dict]:
     """A cursor's documents in order, the next ones fetched by a thread while the caller works on these.
 
     A sweep of the collection waits on the server as long as it works (the reposts job over 50,000

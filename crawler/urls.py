@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that say how a visitor arrived or how to lay the page out, never which page.
 _NOT_IDENTITY = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|zarsrc|_ga|_gl|print|maxwidth)$", re.I)
@@ -25,10 +25,10 @@ class PortalOrigin:
     public: str
     crawl: str
     # Split once: a page's links and images ask for them a dozen times an article.
-    _public_parts: tuple = field(init=False, repr=False, compare=False)
-    _crawl_parts: tuple = field(init=False, repr=False, compare=False)
+    _public_parts: SplitResult = field(init=False, repr=False, compare=False)
+    _crawl_parts: SplitResult = field(init=False, repr=False, compare=False)
     _crawl_host: str = field(init=False, repr=False, compare=False)
-    _host_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    _hosts: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "public", self.public.rstrip("/"))
@@ -36,10 +36,7 @@ class PortalOrigin:
         object.__setattr__(self, "_public_parts", urlsplit(self.public))
         object.__setattr__(self, "_crawl_parts", urlsplit(self.crawl))
         object.__setattr__(self, "_crawl_host", _bare_host(self._crawl_parts.netloc))
-        object.__setattr__(self, "_host_set", frozenset({_bare_host(self._public_parts.netloc), self._crawl_host}))
-
-    def _hosts(self) -> frozenset[str]:
-        return self._host_set
+        object.__setattr__(self, "_hosts", frozenset({_bare_host(self._public_parts.netloc), self._crawl_host}))
 
     def hosts(self) -> set[str]:
         """The host names (no port) the portal is reached under, for Scrapy's `allowed_domains`."""
@@ -47,7 +44,7 @@ class PortalOrigin:
 
     def owns(self, url: str) -> bool:
         """Whether a URL is the portal's (or its mirror's): the same host and, for the mirror, the same port."""
-        return _bare_host(urlsplit(url).netloc) in self._hosts()
+        return _bare_host(urlsplit(url).netloc) in self._hosts
 
     def public_url(self, url: str, base: str | None = None) -> str:
         """The URL as the public would see it: relative links resolved, the crawled origin swapped out.

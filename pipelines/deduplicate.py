@@ -99,7 +99,7 @@ def resolve_reposts(db: Database, now: datetime) -> Counter:
             # Whole documents: the embedded server deep-copies every field a projection names (its lists of keys
             # most), which cost it more than sending the rest (the job over 50,000 articles: 35 s of its CPU, 22 s without).
             window = db.articles.find({"published_at": {"$gte": low, "$lte": high}}).sort([("published_at", 1), ("_id", 1)])
-            sweep.run(read_ahead(window.batch_size(SWEEP_BATCH), chunk=100, chunks=2))  # the server reads the next while the sweep compares
+            sweep.run(read_ahead(window.batch_size(SWEEP_BATCH)))  # the server reads the next while the sweep compares
         sweep.flush()
     db.meta.update_one({"_id": "reposts"}, {"$set": {"schema": _SCHEMA}, "$max": {"settled_until": now}}, upsert=True)
     return counts
