@@ -60,3 +60,23 @@ def test_the_fast_path_skips_ftfy_only_where_ftfy_would_change_nothing():
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
         assert text_module._repaired(text) == _always_ftfy(text), repr(text)
+
+
+def test_the_plain_text_mojibake_check_finds_what_ftfys_finds():
+    from ftfy.badness import is_bad
+
+    check = text_module._PLAIN_BADNESS
+    assert check is not None, "ftfy's BADNESS_RE holds an element the derivation does not know"
+    # Plain characters, the ones ftfy's sequences are made of weighted up, so that both verdicts come out often;
+    # the second alphabet for the rarer sequences (`Ù…Ù…`, a letter, a space, then `Ã` and a no-break space).
+    alphabets = ("aeiouxyzAEIOUXYZ .,!?\n\t\u00a0ÂÃĂĐàáâãèéêìíăđÀÁÈÉÊÌÍÝÙ“”‘’–—…•ờữ019", "ÙÂÃ\u00a0 \t\n–—‘’“”•…a.!")
+    rng = random.Random(29)
+    verdicts = set()
+    for alphabet in alphabets:
+        assert text_module._PLAIN.fullmatch(alphabet)
+        for _ in range(20000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10)))
+            ftfys = any(is_bad(line) for line in text.splitlines(keepends=True))
+            assert (check.search(text) is not None) == ftfys, repr(text)
+            verdicts.add(ftfys)
+    assert verdicts == {True, False}
