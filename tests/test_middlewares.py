@@ -194,3 +194,45 @@ def test_the_cookie_lifetime_is_learned_once_and_later_cookies_are_renewed_befor
     assert visits[0] == 2 and visits[1] >= 3
     assert crawler.stats.get_value("browser_check/turned_away") == 1  # the one answer the lifetime was learned from
     assert crawler.stats.get_value("browser_check/renewed_early") == visits[1] - 2
+
+
+def test_until_the_lifetime_is_known_one_request_is_in_flight_and_the_check_turns_away_only_it():
+    crawler = crawler_for(CongAnHaiphongSpider)
+    middleware = BrowserCheckMiddleware.from_crawler(crawler)
+    crawler.engine = FakeEngine(middleware)
+    page = '<html><body><div id="wrapper">tin</div></body></html>'
+    budget = {"token1.x": 3}  # the portal takes the first cookie for 3 requests
+    sent: list[str | None] = []
+    in_flight, most_in_flight = [0], [0]
+
+    async def fetch(n: int) -> None:
+        request = Request(f"{URL}?n={n}")
+        await middleware.process_request(request)
+        request.headers["Cookie"] = f"hpcc={request.cookies['hpcc']}"  # what the cookies middleware adds
+        unknown = middleware.lifetime is None
+        in_flight[0] += unknown
+        most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+        await asyncio.sleep(0.01)  # on the wire
+        in_flight[0] -= unknown
+        cookie = cookie_sent(request, "hpcc")
+        sent.append(cookie)
+        good = budget.get(cookie, 99) > 0
+        budget[cookie] = budget.get(cookie, 99) - 1
+        answer = await middleware.process_response(request, html(request.url, page if good else CHECK_PAGE, request=request))
+        if isinstance(answer, Request):  # turned away: retried as the scheduler would
+            await middleware.process_request(answer)
+            sent.append(answer.cookies["hpcc"])
+
+    async def crawl() -> None:
+        await middleware._pass_check()  # the first cookie, from the listing Chromium rendered
+        await asyncio.gather(*(fetch(n) for n in range(8)))
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(crawl())
+    finally:
+        loop.close()
+    assert most_in_flight[0] == 1  # while the lifetime was unknown
+    assert crawler.stats.get_value("browser_check/turned_away") == 1  # the fourth request, and no other
+    assert middleware.lifetime.requests == 3
+    assert sent[:4] == ["token1.x"] * 4 and set(sent[4:]) == {"token2.x"}  # after it, the new cookie only

@@ -8,11 +8,15 @@ simply retried.
 
 The portal does not say how long a cookie is good for, so the middleware learns it from the
 portal's answers: when the check comes back for the cookie in use, the requests that cookie
-was good for are its lifetime (kept in MongoDB's `meta`, so the next
-run starts knowing it). From then on a new cookie is earned in the background once four
-fifths of the lifetime is used, and requests wait for it rather than spend the old cookie's
-last part: nothing is turned away. Chromium is closed when the crawl has not needed it for
-`PORTAL_BROWSER_IDLE_SECONDS`; scrapy-playwright starts it again for the next page that does.
+was good for are its lifetime (kept in MongoDB's `meta`, so the next run starts knowing it).
+From then on a new cookie is earned in the background once four fifths of the lifetime is
+used, and requests wait for it rather than spend the old cookie's last part: nothing is
+turned away. Until the lifetime is known (a new deployment's first cookie), plain requests go
+one at a time: the check can say a cookie has run out only by turning a request away, and
+then it turns away that one request, not every request in flight.
+
+Chromium is closed when the crawl has not needed it for `PORTAL_BROWSER_IDLE_SECONDS`;
+scrapy-playwright starts it again for the next page that does.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from crawler.mongo import MongoConnection
 log = logging.getLogger(__name__)
 
 BROWSER_ATTEMPTS = "browser_check_attempts"
+FIRST_COOKIE = "browser_check_first_cookie"  # meta: sent while the cookie's lifetime is unknown, the one in flight
 
 
 async def read_cookies(page) -> list[dict]:  # page: a playwright Page
@@ -124,6 +129,8 @@ class BrowserCheckMiddleware:
         self.held: HeldCookie | None = None
         self.lifetime: Lifetime | None = None
         self._passing: asyncio.Future | None = None
+        self._first_cookie_request: asyncio.Future | None = None  # answered when the request in flight is
+        self.first_cookie_wait = 60.0  # at most, seconds: a request never answered must not stop the crawl
         self._browser_used_at = time.monotonic()
         self._idle_watch: asyncio.Task | None = None
 
@@ -134,6 +141,7 @@ class BrowserCheckMiddleware:
             raise NotConfigured("this spider's portal has no browser check")
         middleware = cls(crawler, crawler.settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie,
                          crawler.settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS", 60.0))
+        middleware.first_cookie_wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0) * 2
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -174,10 +182,31 @@ class BrowserCheckMiddleware:
             return
         if self.held is not None and self.lifetime is not None:
             await self._renew_if_due()
+        if self.held is not None and self.lifetime is None:
+            await self._one_at_a_time(request)
         if self.cookies and isinstance(request.cookies, dict):
             request.cookies.update(self.cookies)
             if self.held is not None:
                 self.held.sent += 1
+
+    async def _one_at_a_time(self, request: Request) -> None:
+        """While the lifetime is unknown, wait for the request in flight to be answered (its cookie renewed if it ran out)."""
+        deadline = time.monotonic() + self.first_cookie_wait
+        while self.lifetime is None and self._first_cookie_request is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._first_cookie_request), max(deadline - time.monotonic(), 0))
+            except TimeoutError:
+                log.warning("browser check: no answer to the request in flight for %.0f s; sending %s anyway",
+                            self.first_cookie_wait, request.url)
+                break
+        if self.lifetime is None:
+            self._first_cookie_request = asyncio.get_running_loop().create_future()
+            request.meta[FIRST_COOKIE] = True
+
+    def _first_cookie_answered(self) -> None:
+        if self._first_cookie_request is not None and not self._first_cookie_request.done():
+            self._first_cookie_request.set_result(None)
+        self._first_cookie_request = None
 
     async def _renew_if_due(self) -> None:
         """Earn the next cookie in the background from RENEW_AT of the lifetime; past WAIT_AT, wait for it."""
@@ -195,6 +224,18 @@ class BrowserCheckMiddleware:
                 await asyncio.shield(self._passing)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
+        first_cookie = request.meta.pop(FIRST_COOKIE, False)  # popped first: a retry is not the request in flight
+        try:
+            return await self._answered(request, response)
+        finally:  # after the check was passed again, if it had to be: the next request goes with the new cookie
+            if first_cookie:
+                self._first_cookie_answered()
+
+    async def process_exception(self, request: Request, exception: BaseException) -> None:
+        if request.meta.pop(FIRST_COOKIE, False):
+            self._first_cookie_answered()
+
+    async def _answered(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("playwright"):
             self._take_browser_cookies(request)
             return response
