@@ -28,6 +28,9 @@ PORTAL_DATA_DIR = os.environ.get("PORTAL_DATA_DIR", str(Path.cwd() / "data"))
 PORTAL_VERSION = os.environ.get("SCRAPYD_EGG_VERSION") or __version__
 PORTAL_BROWSER_CHECK_ATTEMPTS = 3
 PORTAL_BROWSER_IDLE_SECONDS = 60.0  # Chromium is closed after this long unused; started again when a page needs it
+# Requests sent one at a time with a browser-check cookie whose lifetime is not known yet, at most: one
+# still good after them is taken to last long (crawler/middlewares/browser_check.py).
+PORTAL_BROWSER_CHECK_ONE_AT_A_TIME = 1000
 ADDONS = {"crawler.profiles.PortalProfileAddon": 0}
 
 MONGO_URI = os.environ.get("MONGO_URI") or None

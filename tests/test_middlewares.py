@@ -236,3 +236,33 @@ def test_until_the_lifetime_is_known_one_request_is_in_flight_and_the_check_turn
     assert crawler.stats.get_value("browser_check/turned_away") == 1  # the fourth request, and no other
     assert middleware.lifetime.requests == 3
     assert sent[:4] == ["token1.x"] * 4 and set(sent[4:]) == {"token2.x"}  # after it, the new cookie only
+
+
+def test_a_cookie_still_good_after_the_bound_is_taken_to_last_long_and_requests_go_at_the_crawls_pace():
+    crawler = crawler_for(CongAnHaiphongSpider, PORTAL_BROWSER_CHECK_ONE_AT_A_TIME=4)
+    middleware = BrowserCheckMiddleware.from_crawler(crawler)
+    crawler.engine = FakeEngine(middleware)
+    page = '<html><body><div id="wrapper">tin</div></body></html>'
+    in_flight, most_in_flight = [0], [0]
+
+    async def fetch(n: int) -> None:
+        request = Request(f"{URL}?n={n}")
+        await middleware.process_request(request)
+        in_flight[0] += 1
+        most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+        await asyncio.sleep(0.01)
+        in_flight[0] -= 1
+        await middleware.process_response(request, html(request.url, page, request=request))
+
+    async def crawl() -> None:
+        await middleware._pass_check()
+        await asyncio.gather(*(fetch(n) for n in range(12)))  # the cookie never runs out
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(crawl())
+    finally:
+        loop.close()
+    assert middleware.lifetime is None and middleware.held.sent == 12
+    # One at a time until the fourth request goes, and the eight left with it: at most 9 in flight, never 12.
+    assert 1 < most_in_flight[0] <= 9

@@ -13,7 +13,10 @@ From then on a new cookie is earned in the background once four fifths of the li
 used, and requests wait for it rather than spend the old cookie's last part: nothing is
 turned away. Until the lifetime is known (a new deployment's first cookie), plain requests go
 one at a time: the check can say a cookie has run out only by turning a request away, and
-then it turns away that one request, not every request in flight.
+then it turns away that one request, not every request in flight. A cookie still good after
+`PORTAL_BROWSER_CHECK_ONE_AT_A_TIME` requests is taken to last long (a cookie that outlives the
+crawl would otherwise hold every run to one request at a time): requests go at the crawl's pace
+again, and its expiry, if it comes, is learned as before.
 
 Chromium is closed when the crawl has not needed it for `PORTAL_BROWSER_IDLE_SECONDS`;
 scrapy-playwright starts it again for the next page that does.
@@ -131,6 +134,7 @@ class BrowserCheckMiddleware:
         self._passing: asyncio.Future | None = None
         self._first_cookie_request: asyncio.Future | None = None  # answered when the request in flight is
         self.first_cookie_wait = 60.0  # at most, seconds: a request never answered must not stop the crawl
+        self.one_at_a_time = 1000  # requests of a cookie whose lifetime is unknown
         self._browser_used_at = time.monotonic()
         self._idle_watch: asyncio.Task | None = None
 
@@ -142,6 +146,7 @@ class BrowserCheckMiddleware:
         middleware = cls(crawler, crawler.settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie,
                          crawler.settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS", 60.0))
         middleware.first_cookie_wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0) * 2
+        middleware.one_at_a_time = crawler.settings.getint("PORTAL_BROWSER_CHECK_ONE_AT_A_TIME", 1000)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -182,7 +187,7 @@ class BrowserCheckMiddleware:
             return
         if self.held is not None and self.lifetime is not None:
             await self._renew_if_due()
-        if self.held is not None and self.lifetime is None:
+        if self._learning():
             await self._one_at_a_time(request)
         if self.cookies and isinstance(request.cookies, dict):
             request.cookies.update(self.cookies)
@@ -192,16 +197,20 @@ class BrowserCheckMiddleware:
     async def _one_at_a_time(self, request: Request) -> None:
         """While the lifetime is unknown, wait for the request in flight to be answered (its cookie renewed if it ran out)."""
         deadline = time.monotonic() + self.first_cookie_wait
-        while self.lifetime is None and self._first_cookie_request is not None:
+        while self._learning() and self._first_cookie_request is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._first_cookie_request), max(deadline - time.monotonic(), 0))
             except TimeoutError:
                 log.warning("browser check: no answer to the request in flight for %.0f s; sending %s anyway",
                             self.first_cookie_wait, request.url)
                 break
-        if self.lifetime is None:
+        if self._learning():
             self._first_cookie_request = asyncio.get_running_loop().create_future()
             request.meta[FIRST_COOKIE] = True
+
+    def _learning(self) -> bool:
+        """Whether requests go one at a time: a cookie is held whose lifetime is unknown, and not yet taken to last long."""
+        return self.held is not None and self.lifetime is None and self.held.sent < self.one_at_a_time
 
     def _first_cookie_answered(self) -> None:
         if self._first_cookie_request is not None and not self._first_cookie_request.done():
