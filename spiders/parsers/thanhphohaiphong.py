@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from functools import cache, cached_property
+from functools import cached_property
 from urllib.parse import urlencode, urlsplit
 
 from parsel import Selector, SelectorList
@@ -42,23 +42,7 @@ class Layout:
     marker: str | None = None  # what only pages of this layout carry
 
     def matches(self, response: TextResponse) -> bool:
-        if self.marker is None:
-            return True
-        # A page without the marker's class names in its text cannot match it: most pages, spared a query of
-        # every element (the names are plain in WordPress' markup, never written as character references).
-        if not any(all(name in response.text for name in names) for names in _class_names(self.marker)):
-            return False
-        return bool(response.css(self.marker))
-
-
-@cache
-def _class_names(selector: str) -> tuple[tuple[str, ...], ...]:
-    """The class names each selector of a group needs on the page, when it is made of class names only (`.a .b`).
-
-    Any other selector (a tag, an attribute, `:not()`) gives (): nothing is known, and the query decides.
-    """
-    return tuple(tuple(re.findall(r"[-\w]+", group)) if re.fullmatch(r"\s*\.[-\w]+(\s+\.[-\w]+)*\s*", group) else ()
-                 for group in selector.split(","))
+        return self.marker is None or bool(response.css(self.marker))
 
 
 LAYOUTS = (
