@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 from datasketch import MinHash
@@ -43,6 +45,7 @@ _WORD = re.compile(r"\w+")
 # The same permutations for every sketch (made once; stable across processes, so stored keys stay comparable).
 _SCHEME = "affine32"
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+_SKETCHES = threading.local()  # one sketch a thread, cleared for each body: making one checks the permutations again
 
 
 @dataclass(frozen=True)
@@ -72,14 +75,25 @@ def keys_of(body: Body) -> list[int]:
     """The keys a candidate must share: MinHash bands and whole paragraphs (64-bit ints, for MongoDB)."""
     if not body.comparable:
         return []
-    words = body.folded
-    shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}
-    sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_PERMUTATIONS, scheme=_SCHEME)
-    sketch.update_batch(list(shingles))
+    sketch = getattr(_SKETCHES, "sketch", None)
+    if sketch is None:
+        sketch = _SKETCHES.sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_PERMUTATIONS, scheme=_SCHEME)
+    sketch.clear()
+    sketch.update_batch(_shingles(body.folded))  # a shingle met twice changes no minimum: no set needed
     values = sketch.hashvalues
     keys = [_key(b"band%d:" % (i // BAND_ROWS) + values[i:i + BAND_ROWS].tobytes()) for i in range(0, NUM_PERM, BAND_ROWS)]
     keys += sorted({_key(b"para:" + " ".join(p).encode()) for p in body.paragraphs if len(p) >= PARAGRAPH_KEY_MIN_WORDS})
     return keys
+
+
+def _shingles(words: tuple[str, ...]) -> list[bytes]:
+    r"""Each run of SHINGLE_WORDS words as UTF-8, joined by spaces: sliced out of the body encoded once.
+
+    The words hold no space (they are `\\w+`), so word i starts after the i-th space of the encoded body.
+    """
+    joined = " ".join(words).encode()
+    starts = [0, *accumulate(map((1).__add__, map(len, joined.split(b" "))))]
+    return [joined[starts[i]:starts[i + SHINGLE_WORDS] - 1] for i in range(len(words) - SHINGLE_WORDS + 1)]
 
 
 @dataclass(frozen=True)

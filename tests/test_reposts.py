@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from crawler.mongo import connect
-from crawler.reposts import Body, Candidate, best_match, compare, keys_of
+from crawler.reposts import SHINGLE_WORDS, Body, Candidate, _shingles, best_match, compare, keys_of
 from pipelines.deduplicate import resolve_reposts
 from pipelines.store import ensure_indexes
 from replica.corpus import REPOST_KINDS, build_corpus
@@ -55,6 +56,19 @@ def test_unrelated_articles_share_no_key():
               and ARTICLES[b].duplicate_of != a and ARTICLES[a].duplicate_of != b]
     assert len(shared) <= 2  # a chance band collision at most; the comparison then says no
     assert all(not compare(body(a), body(b)).linked for a, b in shared)
+
+
+def test_shingles_are_the_runs_of_words_joined_by_spaces_and_keys_are_the_same_from_any_thread():
+    rng = random.Random(5)
+    vocabulary = ["hải", "phòng", "đẩy", "mạnh", "a", "2020", "ủy_ban", "x" * 30, "ờ"]
+    for length in (SHINGLE_WORDS - 1, SHINGLE_WORDS, SHINGLE_WORDS + 1, 200):
+        words = tuple(rng.choice(vocabulary) for _ in range(length))
+        runs = [" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)]
+        assert _shingles(words) == runs
+    bodies = [Body.of(" ".join(rng.choice(vocabulary) for _ in range(300))) for _ in range(4)]
+    here = [keys_of(body) for body in bodies]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # each thread its own sketch: none sees another's minimums
+        assert list(pool.map(keys_of, bodies * 5)) == here * 5
 
 
 def test_the_original_credits_no_source_else_is_the_earliest_and_a_title_breaks_ties():
