@@ -89,7 +89,7 @@ def keys_of(body: Body) -> list[int]:
 def _shingles(words: tuple[str, ...]) -> list[bytes]:
     r"""Each run of SHINGLE_WORDS words as UTF-8, joined by spaces: sliced out of the body encoded once.
 
-    The words hold no space (they are `\\w+`), so word i starts after the i-th space of the encoded body.
+    The words hold no space (they are `\w+`), so word i starts after the i-th space of the encoded body.
     """
     joined = " ".join(words).encode()
     starts = [0, *accumulate(map((1).__add__, map(len, joined.split(b" "))))]

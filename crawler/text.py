@@ -48,9 +48,9 @@ def _badness_within(plain: re.Pattern) -> re.Pattern | None:
         element_only = re._compiler.compile(re._parser.SubPattern(parsed.state, [element]), BADNESS_RE.flags)
         return "".join(re.escape(ch) for ch in alphabet if element_only.fullmatch(ch))
 
-    [(branch, (_, alternatives))] = parsed.data
-    if branch is not re._constants.BRANCH:
+    if len(parsed.data) != 1 or parsed.data[0][0] is not re._constants.BRANCH:
         return None
+    alternatives = parsed.data[0][1][1]
     kept = []
     for alternative in alternatives:
         parts: list[str] | None = []
