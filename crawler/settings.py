@@ -101,9 +101,9 @@ EXTENSIONS = {
     "crawler.mongo.MongoConnection": 100,  # the crawl's one MongoDB connection and write path
     "crawler.runs.CrawlRunRecorder": 500,
     "crawler.archive.WarcArchive": 520,
-    "crawler.logformatter.RootLogLevel": 530,  # a DEBUG line costs nothing at INFO
     # Spidermon counts how often each field of the stored articles is filled (the fill-rate monitor reads it).
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,
+    "crawler.logformatter.RootLogLevel": 530,  # a DEBUG line costs nothing at INFO
 }
 
 # Monitoring (crawler/monitors.py): Spidermon monitors run when a run closes, in every profile;

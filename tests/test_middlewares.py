@@ -29,6 +29,15 @@ def crawler_for(spidercls: type[Spider] = Spider, **settings: object):
     return crawler
 
 
+def run_in_new_loop(awaitable):
+    """Run a coroutine to its end in an event loop of its own, closed after."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()
+
+
 def html(url: str, body: str, status: int = 200, request: Request | None = None) -> HtmlResponse:
     return HtmlResponse(url, status=status, body=body.encode(), encoding="utf-8", request=request or Request(url))
 
@@ -114,11 +123,7 @@ def test_requests_turned_away_at_once_share_one_browser_visit_and_carry_its_cook
     async def turned_away() -> list:
         return await asyncio.gather(*(middleware.process_response(r, html(r.url, CHECK_PAGE, request=r)) for r in requests))
 
-    loop = asyncio.new_event_loop()
-    try:
-        retried = loop.run_until_complete(turned_away())
-    finally:
-        loop.close()
+    retried = run_in_new_loop(turned_away())
     assert crawler.engine.visits == 1 and crawler.stats.get_value("browser_check/turned_away") == 5
     assert all(isinstance(r, Request) and r.dont_filter and r.meta[BROWSER_ATTEMPTS] == 1 for r in retried)
     plain = Request(URL)
@@ -130,12 +135,8 @@ def test_a_request_turned_away_too_often_is_given_up_and_counted():
     crawler = crawler_for(CongAnHaiphongSpider, PORTAL_BROWSER_CHECK_ATTEMPTS=1)
     middleware = BrowserCheckMiddleware.from_crawler(crawler)
     request = Request(URL, meta={BROWSER_ATTEMPTS: 1})
-    loop = asyncio.new_event_loop()
-    try:
-        with pytest.raises(IgnoreRequest, match="browser check not passed"):
-            loop.run_until_complete(middleware.process_response(request, html(URL, CHECK_PAGE, request=request)))
-    finally:
-        loop.close()
+    with pytest.raises(IgnoreRequest, match="browser check not passed"):
+        run_in_new_loop(middleware.process_response(request, html(URL, CHECK_PAGE, request=request)))
     assert crawler.stats.get_value("browser_check/failed") == 1
 
 
@@ -186,11 +187,7 @@ def test_the_cookie_lifetime_is_learned_once_and_later_cookies_are_renewed_befor
         visits.append(crawler.engine.visits)
         return visits
 
-    loop = asyncio.new_event_loop()
-    try:
-        visits = loop.run_until_complete(crawl())
-    finally:
-        loop.close()
+    visits = run_in_new_loop(crawl())
     assert visits[0] == 2 and visits[1] >= 3
     assert crawler.stats.get_value("browser_check/turned_away") == 1  # the one answer the lifetime was learned from
     assert crawler.stats.get_value("browser_check/renewed_early") == visits[1] - 2
@@ -227,11 +224,7 @@ def test_until_the_lifetime_is_known_one_request_is_in_flight_and_the_check_turn
         await middleware._pass_check()  # the first cookie, from the listing Chromium rendered
         await asyncio.gather(*(fetch(n) for n in range(8)))
 
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(crawl())
-    finally:
-        loop.close()
+    run_in_new_loop(crawl())
     assert most_in_flight[0] == 1  # while the lifetime was unknown
     assert crawler.stats.get_value("browser_check/turned_away") == 1  # the fourth request, and no other
     assert middleware.lifetime.requests == 3
@@ -258,11 +251,7 @@ def test_a_cookie_still_good_after_the_bound_is_taken_to_last_long_and_requests_
         await middleware._pass_check()
         await asyncio.gather(*(fetch(n) for n in range(12)))  # the cookie never runs out
 
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(crawl())
-    finally:
-        loop.close()
+    run_in_new_loop(crawl())
     assert middleware.lifetime is None and middleware.held.sent == 12
     # One at a time until the fourth request goes, and the eight left with it: at most 9 in flight, never 12.
     assert 1 < most_in_flight[0] <= 9

@@ -123,18 +123,19 @@ def _log_failed_renewal(visit: asyncio.Future) -> None:
 
 
 class BrowserCheckMiddleware:
-    def __init__(self, crawler: Crawler, max_attempts: int, cookie_name: str, idle_seconds: float = 0.0) -> None:
+    def __init__(self, crawler: Crawler, max_attempts: int, cookie_name: str, idle_seconds: float = 0.0, *,
+                 one_at_a_time: int = 1000, first_cookie_wait: float = 60.0) -> None:
         self.crawler = crawler
         self.max_attempts = max_attempts
         self.cookie_name = cookie_name
         self.idle_seconds = idle_seconds
+        self.one_at_a_time = one_at_a_time  # requests of a cookie whose lifetime is unknown, at most
+        self.first_cookie_wait = first_cookie_wait  # seconds at most: a request never answered must not stop the crawl
         self.cookies: dict[str, str] = {}
         self.held: HeldCookie | None = None
         self.lifetime: Lifetime | None = None
         self._passing: asyncio.Future | None = None
         self._first_cookie_request: asyncio.Future | None = None  # answered when the request in flight is
-        self.first_cookie_wait = 60.0  # at most, seconds: a request never answered must not stop the crawl
-        self.one_at_a_time = 1000  # requests of a cookie whose lifetime is unknown
         self._browser_used_at = time.monotonic()
         self._idle_watch: asyncio.Task | None = None
 
@@ -143,10 +144,11 @@ class BrowserCheckMiddleware:
         spidercls = crawler.spidercls
         if not hasattr(spidercls, "is_browser_check"):
             raise NotConfigured("this spider's portal has no browser check")
-        middleware = cls(crawler, crawler.settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie,
-                         crawler.settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS", 60.0))
-        middleware.first_cookie_wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0) * 2
-        middleware.one_at_a_time = crawler.settings.getint("PORTAL_BROWSER_CHECK_ONE_AT_A_TIME", 1000)
+        settings = crawler.settings
+        middleware = cls(crawler, settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie,
+                         settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS", 60.0),
+                         one_at_a_time=settings.getint("PORTAL_BROWSER_CHECK_ONE_AT_A_TIME", 1000),
+                         first_cookie_wait=settings.getfloat("DOWNLOAD_TIMEOUT", 30.0) * 2)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
