@@ -75,6 +75,17 @@ def _add_readable_texts(element: etree._Element, texts: list[str]) -> None:
             texts.append(child.tail)
 
 
+def document_of(response: TextResponse) -> Selector:
+    """The response's document, parsed once, as a plain parsel `Selector` to query.
+
+    Scrapy's own `Selector` checks its arguments and registers each instance with its tracker
+    of live objects; reading one article makes a hundred of them (one per node a query finds),
+    and that was a tenth of the parse.
+    """
+    selector = response.selector
+    return Selector(root=selector.root, type=selector.type, base_url=response.url)
+
+
 def tag_of(node: Selector) -> str:
     return node.root.tag if isinstance(node.root.tag, str) else ""
 
@@ -151,6 +162,7 @@ class ArticlePage:
 
     def __init__(self, response: TextResponse, origin: PortalOrigin) -> None:
         self.response = response
+        self.document = document_of(response)
         self.origin = origin
         self.base = response.url
 

@@ -15,7 +15,7 @@ from crawler.items import ArticleItem
 from crawler.portals import PORTALS
 from crawler.urls import PortalOrigin
 
-from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, read_body, tag_of, text_of
+from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, document_of, read_body, tag_of, text_of
 
 PORTAL = PORTALS["congan_haiphong"]
 SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
@@ -47,7 +47,8 @@ def article_id_from_url(url: str) -> str | None:
 def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
     """A listing as the browser renders it into `#news-list`, or the raw `NewsList.ashx` fragment."""
     entries = []
-    for item in response.css(".news-item"):
+    document = document_of(response)
+    for item in document.css(".news-item"):
         href = item.css("a.news-title::attr(href)").get()
         if not href:
             continue
@@ -58,11 +59,11 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
             date=parse_vietnamese_datetime(text_of(item.css(".news-date"))),
             native_id=article_id_from_url(url),
         ))
-    pager = response.css(".pager")
+    pager = document.css(".pager")
     page = int(pager.attrib["data-page"]) if pager and pager.attrib.get("data-page", "").isdigit() else None
     total = pager.attrib.get("data-total-pages", "") if pager else ""
     total_pages = int(total) if total.isdigit() else None
-    has_next = bool(response.css("a.page-next")) or (page is not None and total_pages is not None and page < total_pages)
+    has_next = bool(document.css("a.page-next")) or (page is not None and total_pages is not None and page < total_pages)
     return ListingPage(entries=entries, page=page, total_pages=total_pages, has_next=has_next)
 
 
@@ -83,7 +84,7 @@ class PoliceArticlePage(ArticlePage):
 
     @cached_property
     def detail(self) -> SelectorList:
-        return self.response.css(".news-detail")
+        return self.document.css(".news-detail")
 
     @cached_property
     def content(self) -> SelectorList:
@@ -97,7 +98,7 @@ class PoliceArticlePage(ArticlePage):
 
     @cached_property
     def canonical(self) -> str:
-        return self.origin.canonical_url(meta_content(self.response, "og:url") or self.base, self.base)
+        return self.origin.canonical_url(meta_content(self.document, "og:url") or self.base, self.base)
 
     @cached_property
     def shown(self) -> tuple[str | None, datetime | None]:
@@ -112,10 +113,10 @@ class PoliceArticlePage(ArticlePage):
         return self.canonical
 
     def title(self) -> str | None:
-        return first_text(self.detail, "h1.news-title") or meta_content(self.response, "og:title") or None
+        return first_text(self.detail, "h1.news-title") or meta_content(self.document, "og:title") or None
 
     def summary(self) -> str | None:
-        return first_text(self.content, ".sapo") or meta_content(self.response, "description") or None
+        return first_text(self.content, ".sapo") or meta_content(self.document, "description") or None
 
     def date_text(self) -> str | None:
         return self.shown[0]
@@ -129,7 +130,7 @@ class PoliceArticlePage(ArticlePage):
 
     def categories(self) -> list[dict[str, str]]:
         categories = []
-        for link in self.response.css(".breadcrumb a"):
+        for link in self.document.css(".breadcrumb a"):
             path = urlsplit(link.attrib.get("href", "")).path.strip("/")
             if path.endswith(".html"):
                 categories.append({"slug": path.removesuffix(".html"), "name": text_of(link)})

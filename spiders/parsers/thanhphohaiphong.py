@@ -19,7 +19,7 @@ from crawler.portals import PORTALS
 from crawler.text import clean_text
 from crawler.urls import PortalOrigin
 
-from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, read_body, tag_of, text_of
+from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, document_of, read_body, tag_of, text_of
 
 PORTAL = PORTALS["thanhphohaiphong"]
 SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
@@ -72,7 +72,8 @@ def category_url(origin: PortalOrigin, slug: str, page: int = 1) -> str:
 def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
     """A category page: its posts, newest first, and the link to the next page."""
     entries = []
-    for post in response.css("article.post"):
+    document = document_of(response)
+    for post in document.css("article.post"):
         href = post.css("h2.entry-title a::attr(href), .entry-title a::attr(href)").get()
         if not href:
             continue
@@ -83,7 +84,7 @@ def parse_listing(response: TextResponse, origin: PortalOrigin) -> ListingPage:
             date=parse_iso_datetime(post.css("time.entry-date::attr(datetime)").get()),
             native_id=post_id.group(1) if post_id else None,
         ))
-    next_href = response.css("a.next.page-numbers::attr(href)").get() or response.css('link[rel="next"]::attr(href)').get()
+    next_href = document.css("a.next.page-numbers::attr(href)").get() or document.css('link[rel="next"]::attr(href)').get()
     next_url = origin.public_url(next_href, response.url) if next_href else None
     return ListingPage(entries=entries, has_next=next_url is not None, next_url=next_url)
 
@@ -98,9 +99,9 @@ def article_id_from_url(url: str) -> str | None:
 _POST_ID_AT = ('link[rel="shortlink"]::attr(href)', "article[id^=post-]::attr(id)", "body::attr(class)")
 
 
-def _native_id(response: TextResponse) -> str | None:
+def _native_id(document: Selector) -> str | None:
     for query in _POST_ID_AT:
-        if found := _POST_ID.search(response.css(query).get("")):
+        if found := _POST_ID.search(document.css(query).get("")):
             return found.group(1)
     return None
 
@@ -131,7 +132,7 @@ class CityArticlePage(ArticlePage):
 
     @cached_property
     def content(self) -> SelectorList:
-        return self.response.css(".entry-content")
+        return self.document.css(".entry-content")
 
     @cached_property
     def body(self) -> Body:
@@ -140,17 +141,17 @@ class CityArticlePage(ArticlePage):
 
     @cached_property
     def _published(self) -> SelectorList:
-        return self.response.css("time.entry-date.published")
+        return self.document.css("time.entry-date.published")
 
     def native_id(self) -> str | None:
-        return _native_id(self.response)
+        return _native_id(self.document)
 
     def url(self) -> str:
-        canonical = self.response.css('link[rel="canonical"]::attr(href)').get() or meta_content(self.response, "og:url") or self.base
+        canonical = self.document.css('link[rel="canonical"]::attr(href)').get() or meta_content(self.document, "og:url") or self.base
         return self.origin.canonical_url(canonical, self.base)
 
     def title(self) -> str | None:
-        return first_text(self.response, "h1.entry-title") or meta_content(self.response, "og:title") or None
+        return first_text(self.document, "h1.entry-title") or meta_content(self.document, "og:title") or None
 
     def summary(self) -> str | None:
         # The portal has no lead of its own: the first paragraph stands for one.
@@ -158,36 +159,36 @@ class CityArticlePage(ArticlePage):
 
     def published_at(self) -> datetime | None:
         published = self._published
-        return parse_iso_datetime(published.attrib.get("datetime") if published else meta_content(self.response, "article:published_time"))
+        return parse_iso_datetime(published.attrib.get("datetime") if published else meta_content(self.document, "article:published_time"))
 
     def modified_at(self) -> datetime | None:
-        return parse_iso_datetime(self.response.css("time.updated::attr(datetime)").get()
-                                  or meta_content(self.response, "article:modified_time"))
+        return parse_iso_datetime(self.document.css("time.updated::attr(datetime)").get()
+                                  or meta_content(self.document, "article:modified_time"))
 
     def date_text(self) -> str | None:
         return text_of(self._published) or None
 
     def categories(self) -> list[dict[str, str]]:
-        return _categories(self.response)
+        return _categories(self.document)
 
     def author(self) -> str | None:
         if self.layout.byline:  # the 2027 layout names the author in the header
-            return first_text(self.response, self.layout.byline) or None
+            return first_text(self.document, self.layout.byline) or None
         return super().author()
 
     def qr(self) -> dict | None:
-        image = self.response.css(self.layout.qr_image)
+        image = self.document.css(self.layout.qr_image)
         if not image:
             return None
         return {
             "image_url": self.origin.public_url(image.attrib.get("src", ""), self.base),
-            "caption": first_text(self.response, self.layout.qr_caption) or image.attrib.get("alt") or None,
+            "caption": first_text(self.document, self.layout.qr_caption) or image.attrib.get("alt") or None,
             "payload": None,  # read by the spider from the image
             "matches_url": None,
         }
 
     def related_urls(self) -> list[str]:
-        return [self.origin.canonical_url(h, self.base) for h in self.response.css("section.related-posts a::attr(href)").getall()]
+        return [self.origin.canonical_url(h, self.base) for h in self.document.css("section.related-posts a::attr(href)").getall()]
 
 
 def parse_article(response: TextResponse, origin: PortalOrigin, layout: Layout | None = None) -> ArticleItem:
