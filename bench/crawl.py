@@ -7,7 +7,9 @@ Each is its own `scrapy` process, as scheduled jobs are; the replica runs in a p
 (`python -m replica`), MongoDB in this one. Prints, per run: wall seconds, pages and articles per second, CPU milliseconds per
 article (the crawler with its children, Chromium among them, and Chromium alone), peak RSS of
 the crawler (its VmHWM), browser page loads, requests the browser check turned away, MongoDB write jobs per
-article; then the ratios, and the replica's own serving ceiling for pages and QR images.
+article; then the ratios, the replica's own serving ceiling for pages and QR images, and where the
+full crawl's CPU goes: the download-only spider's share, each of our stages timed over the full
+crawl's archive (bench/stages.py), and the rest.
 
     .venv/bin/python bench/crawl.py --articles 2000
     .venv/bin/python bench/crawl.py --articles 10000 --json
@@ -32,9 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import stages  # noqa: E402
 from crawler.mongo import connect, start_embedded_server  # noqa: E402
 from crawler.portals import NAMES  # noqa: E402
 from replica.server import hpcc_value  # noqa: E402
+
+STAGED_ARTICLES = 1500  # articles whose stages are timed one by one (bench/stages.py)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -182,8 +187,10 @@ def measure_spider(spider: str, replica: ReplicaProcess, mongo_uri: str, folder:
                           capture_output=True, text=True, check=False)
     reparse_seconds = time.monotonic() - started
     reparsed = int(m.group(1)) if (m := re.search(r": (\d+) archived articles re-extracted", done.stdout)) else 0
+    # Where the full crawl's CPU goes: each of our stages, over what the full crawl archived.
+    staged = stages.measure(folder / "data" / "archive", STAGED_ARTICLES, mongo_uri, sites=(spider,))[spider]
     return {"stored": stored, "downloads": len(urls), "pages": [replica_url(d["url"], base) for d in docs], "runs": runs,
-            "reparse": {"seconds": reparse_seconds, "articles": reparsed, "code": done.returncode}}
+            "reparse": {"seconds": reparse_seconds, "articles": reparsed, "code": done.returncode}, "stages": staged}
 
 
 def replica_url(public: str, base: str) -> str:
@@ -267,6 +274,7 @@ def main() -> None:
             "browser_page_loads": full["stats"].get("playwright/page_count", 0),
             "turned_away": full["stats"].get("browser_check/turned_away", 0),
             "reparse_articles_per_s": result["reparse"]["articles"] / result["reparse"]["seconds"],
+            "stage_ms_per_article": {name: result["stages"][name] for name in stages.STAGES},
         }
         s = summary[spider]
         full_pages = full["stats"].get("downloader/response_count", 0) / full["seconds"]
@@ -279,6 +287,12 @@ def main() -> None:
               f"at {s['reparse_articles_per_s']:.0f}/s (exit {result['reparse']['code']}); replica ceiling / crawl rate: pages "
               f"{s['replica_ceiling_over_crawl']:.1f}" + (f", QR images {s['replica_qr_ceiling_over_crawl']:.1f}"
                                                           if "replica_qr_ceiling_over_crawl" in s else "") + " (goal ≥ 5)")
+        staged, plain_ms = s["stage_ms_per_article"], plain["cpu"] * 1000 / max(result["stored"], 1)
+        rest = s["cpu_ms_per_article"] - plain_ms - sum(staged.values())
+        print(f"{spider:<18}CPU ms an article, full {s['cpu_ms_per_article']:.1f} = download-only {plain_ms:.1f} + our stages "
+              f"{sum(staged.values()):.1f} (" + ", ".join(f"{k} {v:.2f}" for k, v in staged.items()) + f"; bench/stages.py over "
+              f"{result['stages']['articles']} archived articles) + the rest {rest:.1f} (listings, the stages' middlewares, "
+              f"signals and stats, the writer thread's BSON); the goal allows {1.5 * plain_ms:.1f}")
     if args.json:
         print(json.dumps({"articles": args.articles, "ceilings": ceilings, "spiders": summary}))
 
