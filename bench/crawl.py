@@ -22,6 +22,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -154,32 +155,37 @@ class ReplicaProcess:
         self.proc.wait(timeout=30)
 
 
-def measure_spider(spider: str, replica: ReplicaProcess, mongo_uri: str, folder: Path) -> dict:
+def measure_spider(spider: str, replica: ReplicaProcess, mongo_uri: str, folder: Path, repeat: int = 1) -> dict:
+    """The full crawl, the crawl with pipelines off and the download-only spider, `repeat` rounds of the three
+    interleaved; each kind's fastest run stands for it (this machine's runs of the same code differ by up to 10%)."""
     base = replica.base_url(spider)
     env = {**os.environ, "MONGO_URI": mongo_uri, "PORTAL_PROFILE": "replica", "PORTAL_DATA_DIR": str(folder / "data"),
            "PORTAL_MONITORS_ENABLED": "0"}
-    runs = {}
-    for name, extra in (("full", ["-s", "PORTAL_ARCHIVE_ENABLED=True"]), ("pipelines off", ["-s", "ITEM_PIPELINES={}"])):
-        database = f"bench_crawl_{spider}_{name.split()[0]}"
-        client, _ = connect(mongo_uri, database)
-        client.drop_database(database)
+    every: dict[str, list[dict]] = {"full": [], "pipelines off": [], "download only": []}
+    for round_ in range(1, repeat + 1):
+        for name, extra in (("full", ["-s", "PORTAL_ARCHIVE_ENABLED=True"]), ("pipelines off", ["-s", "ITEM_PIPELINES={}"])):
+            database = f"bench_crawl_{spider}_{name.split()[0]}"
+            client, _ = connect(mongo_uri, database)
+            client.drop_database(database)
+            client.close()
+            # Each run archives as a crawl does, in a folder of its own, emptied first: the reparse reads one full crawl.
+            data_dir = folder / ("data" if name == "full" else "data-pipelines-off")
+            shutil.rmtree(data_dir, ignore_errors=True)
+            every[name].append(run_scrapy(["crawl", spider, "-a", f"base_url={base}", *extra],
+                                          {**env, "PORTAL_DATA_DIR": str(data_dir), "MONGO_DATABASE": database},
+                                          folder / f"{spider}-{name.replace(' ', '-')}-{round_}.log"))
+        client, db = connect(mongo_uri, f"bench_crawl_{spider}_full")
+        stored = db.articles.count_documents({})
+        docs = list(db.articles.find({}, {"url": 1, "qr.image_url": 1}))
         client.close()
-        # Each run archives as a crawl does, in a folder of its own: the reparse reads the full crawl's archive only.
-        data_dir = folder / ("data" if name == "full" else "data-pipelines-off")
-        runs[name] = run_scrapy(["crawl", spider, "-a", f"base_url={base}", *extra],
-                                {**env, "PORTAL_DATA_DIR": str(data_dir), "MONGO_DATABASE": database},
-                                folder / f"{spider}-{name.replace(' ', '-')}.log")
-    client, db = connect(mongo_uri, f"bench_crawl_{spider}_full")
-    stored = db.articles.count_documents({})
-    docs = list(db.articles.find({}, {"url": 1, "qr.image_url": 1}))
-    client.close()
-    urls = [replica_url(d["url"], base) for d in docs] + [replica_url(d["qr"]["image_url"], base) for d in docs if d.get("qr")]
-    urls_file = folder / f"{spider}-urls.txt"
-    urls_file.write_text("\n".join(urls), encoding="utf-8")
-    script = "download_only_police.py" if spider == "congan_haiphong" else "download_only.py"
-    runs["download only"] = run_scrapy(
-        ["runspider", str(ROOT / "bench" / script), "-a", f"urls_file={urls_file}", "-s", "ITEM_PIPELINES={}", "-s", "EXTENSIONS={}"],
-        {**env, "MONGO_DATABASE": "bench_unused"}, folder / f"{spider}-download-only.log")
+        urls = [replica_url(d["url"], base) for d in docs] + [replica_url(d["qr"]["image_url"], base) for d in docs if d.get("qr")]
+        urls_file = folder / f"{spider}-urls.txt"
+        urls_file.write_text("\n".join(urls), encoding="utf-8")
+        script = "download_only_police.py" if spider == "congan_haiphong" else "download_only.py"
+        every["download only"].append(run_scrapy(
+            ["runspider", str(ROOT / "bench" / script), "-a", f"urls_file={urls_file}", "-s", "ITEM_PIPELINES={}", "-s", "EXTENSIONS={}"],
+            {**env, "MONGO_DATABASE": "bench_unused"}, folder / f"{spider}-download-only-{round_}.log"))
+    runs = {name: min(done, key=lambda run: run["seconds"]) for name, done in every.items()}
     # Re-extraction of what the full crawl archived, into an empty database, with no network.
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "crawler", "reparse", "--data-dir", str(folder / "data"), "--site", spider], cwd=ROOT,
@@ -190,7 +196,7 @@ def measure_spider(spider: str, replica: ReplicaProcess, mongo_uri: str, folder:
     # Where the full crawl's CPU goes: each of our stages, over what the full crawl archived.
     staged = stages.measure(folder / "data" / "archive", STAGED_ARTICLES, mongo_uri, sites=(spider,))[spider]
     return {"stored": stored, "downloads": len(urls), "pages": [replica_url(d["url"], base) for d in docs], "runs": runs,
-            "reparse": {"seconds": reparse_seconds, "articles": reparsed, "code": done.returncode}, "stages": staged}
+            "every": every, "reparse": {"seconds": reparse_seconds, "articles": reparsed, "code": done.returncode}, "stages": staged}
 
 
 def replica_url(public: str, base: str) -> str:
@@ -225,6 +231,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=10_000, help="articles per portal (default 10000)")
     parser.add_argument("--spider", action="append", choices=NAMES, help="repeat; default every portal")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the three runs, interleaved; the fastest of each stands")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     args = parser.parse_args()
     results, ceilings = {}, {}
@@ -236,7 +243,7 @@ def main() -> None:
             with ReplicaProcess(args.articles) as replica:
                 build_seconds = time.monotonic() - built
                 for spider in args.spider or NAMES:
-                    results[spider] = measure_spider(spider, replica, server.uri, folder)
+                    results[spider] = measure_spider(spider, replica, server.uri, folder, args.repeat)
                     ceilings[f"{spider} pages"] = ceiling(results[spider]["pages"])
                 if "thanhphohaiphong" in results:
                     # Each QR image is asked for once in a crawl: unique payloads measure the replica rendering one.
@@ -248,18 +255,21 @@ def main() -> None:
             server.stop()
     print(f"replica: {args.articles} articles per portal, faults off (built and started in {build_seconds:.1f} s); "
           f"serving ceiling, 8 clients: " + ", ".join(f"{k} {v:.0f}/s" for k, v in ceilings.items()))
-    print(f"{'spider':<18}{'run':<15}{'exit':>5}{'wall s':>8}{'pages/s':>9}{'arts/s':>8}{'CPU ms/art':>11}{'Chromium':>9}"
+    if args.repeat > 1:
+        print(f"{args.repeat} rounds of the three runs, interleaved; * the fastest of each kind, which the ratios use")
+    print(f"{'spider':<18}{'run':<17}{'exit':>5}{'wall s':>8}{'pages/s':>9}{'arts/s':>8}{'CPU ms/art':>11}{'Chromium':>9}"
           f"{'peak MB':>8}{'browser':>8}{'turned':>7}{'jobs/art':>9}")
     summary = {}
     for spider, result in results.items():
         stored = max(1, result["stored"])
-        for name, run in result["runs"].items():
+        for name, run, label in ((name, run, name + (f" {n}{'*' if run is result['runs'][name] else ''}" if len(done) > 1 else ""))
+                                 for name, done in result["every"].items() for n, run in enumerate(done, 1)):
             stats = run["stats"]
             pages = stats.get("downloader/response_count", 0)
             articles = stored if name != "download only" else stats.get("download_only/pages", 0)
             run["articles_per_s"] = articles / run["seconds"]
             run["cpu_ms_per_article"] = 1000 * run["cpu"] / stored
-            print(f"{spider:<18}{name:<15}{run['code']:>5}{run['seconds']:>8.1f}{pages / run['seconds']:>9.1f}"
+            print(f"{spider:<18}{label:<17}{run['code']:>5}{run['seconds']:>8.1f}{pages / run['seconds']:>9.1f}"
                   f"{run['articles_per_s']:>8.1f}{run['cpu_ms_per_article']:>11.1f}{1000 * run['chromium_cpu'] / stored:>9.1f}"
                   f"{run['peak_rss_mb']:>8.0f}{stats.get('playwright/page_count', 0):>8}"
                   f"{stats.get('browser_check/turned_away', 0):>7}{stats.get('mongo/jobs', 0) / stored:>9.3f}")
