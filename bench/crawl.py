@@ -301,8 +301,8 @@ def main() -> None:
         rest = s["cpu_ms_per_article"] - plain_ms - sum(staged.values())
         print(f"{spider:<18}CPU ms an article, full {s['cpu_ms_per_article']:.1f} = download-only {plain_ms:.1f} + our stages "
               f"{sum(staged.values()):.1f} (" + ", ".join(f"{k} {v:.2f}" for k, v in staged.items()) + f"; bench/stages.py over "
-              f"{result['stages']['articles']} archived articles) + the rest {rest:.1f} (listings, the stages' middlewares, "
-              f"signals and stats, the writer thread's BSON); the goal allows {1.5 * plain_ms:.1f}")
+              f"{result['stages']['articles']} archived articles) + the rest {rest:.1f} (listings, our middlewares, extensions, "
+              f"signals and stats, the pipelines' plumbing, the reposts job at close, start-up); the goal allows {1.5 * plain_ms:.1f}")
     if args.json:
         print(json.dumps({"articles": args.articles, "ceilings": ceilings, "spiders": summary}))
 

@@ -77,11 +77,6 @@ class _Clock:
             self.spent[stage] += time.thread_time() - started
 
 
-class _Stats:
-    def inc_value(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 def measure_site(site: str, archive: Path, articles: int, mongo_uri: str) -> dict[str, float]:
     """Each stage's CPU ms an article for one portal, over up to `articles` archived articles: the best of three passes."""
     parser = import_module(f"spiders.parsers.{site}")
@@ -116,7 +111,7 @@ async def _one_pass(parser: Any, origin: PortalOrigin, responses: list, image_of
     clock, site = _Clock(), crawler.spider.name
     layout_of = getattr(parser, "layout_of", None)
     pipeline = [(name, stage.from_crawler(crawler)) for name, stage in PIPELINE]
-    warc, batch = WarcArchive(folder, site, 2**30, _Stats()), []
+    warc, batch = WarcArchive(folder, site, 2**30, crawler.stats), []
     for archived in responses:
         response = archived.replace()  # parsed again in each pass
         with clock("lxml"):
