@@ -7,7 +7,8 @@ Each is its own `scrapy` process, as scheduled jobs are; the replica runs in a p
 (`python -m replica`), MongoDB in this one. Prints, per run: wall seconds, pages and articles per second, CPU milliseconds per
 article (the crawler with its children, Chromium among them, and Chromium alone), peak RSS of
 the crawler (its VmHWM), browser page loads, requests the browser check turned away, MongoDB write jobs per
-article; then the ratios, the replica's own serving ceiling for pages and QR images, and where the
+article, and the seconds from "Closing spider" to "Spider closed" (the last writes, the reposts
+job); then the ratios, the replica's own serving ceiling for pages and QR images, and where the
 full crawl's CPU goes: the download-only spider's share, each of our stages timed over the full
 crawl's archive (bench/stages.py), and the rest.
 
@@ -30,6 +31,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,10 +125,17 @@ def run_scrapy(args: list[str], env: dict[str, str], log_path: Path) -> dict:
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    stats = _stats_of(log_path.read_text(encoding="utf-8", errors="replace"))
-    return {"seconds": seconds, "code": proc.returncode, "cpu": usage.ru_utime + usage.ru_stime, "chromium_cpu": chromium.seconds,
-            "peak_rss_mb": chromium.peak_rss_kb / 1024,
-            "stats": stats, "log": str(log_path)}
+    log = log_path.read_text(encoding="utf-8", errors="replace")
+    return {"seconds": seconds, "code": proc.returncode, "close_seconds": _close_seconds(log), "cpu": usage.ru_utime + usage.ru_stime,
+            "chromium_cpu": chromium.seconds, "peak_rss_mb": chromium.peak_rss_kb / 1024,
+            "stats": _stats_of(log), "log": str(log_path)}
+
+
+def _close_seconds(log: str) -> float | None:
+    """From "Closing spider" to "Spider closed" in the log (to the second): the pipelines' last writes and jobs, the extensions' close."""
+    moments = [datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S")
+               for what in ("Closing spider", "Spider closed") if (found := re.search(rf"^(\S+ \S+) \[[^]]+\] \w+: {what}", log, re.M))]
+    return (moments[1] - moments[0]).total_seconds() if len(moments) == 2 else None
 
 
 class ReplicaProcess:
@@ -258,7 +267,7 @@ def main() -> None:
     if args.repeat > 1:
         print(f"{args.repeat} rounds of the three runs, interleaved; * the fastest of each kind, which the ratios use")
     print(f"{'spider':<18}{'run':<17}{'exit':>5}{'wall s':>8}{'pages/s':>9}{'arts/s':>8}{'CPU ms/art':>11}{'Chromium':>9}"
-          f"{'peak MB':>8}{'browser':>8}{'turned':>7}{'jobs/art':>9}")
+          f"{'peak MB':>8}{'browser':>8}{'turned':>7}{'jobs/art':>9}{'close s':>8}")
     summary = {}
     for spider, result in results.items():
         stored = max(1, result["stored"])
@@ -272,7 +281,8 @@ def main() -> None:
             print(f"{spider:<18}{label:<17}{run['code']:>5}{run['seconds']:>8.1f}{pages / run['seconds']:>9.1f}"
                   f"{run['articles_per_s']:>8.1f}{run['cpu_ms_per_article']:>11.1f}{1000 * run['chromium_cpu'] / stored:>9.1f}"
                   f"{run['peak_rss_mb']:>8.0f}{stats.get('playwright/page_count', 0):>8}"
-                  f"{stats.get('browser_check/turned_away', 0):>7}{stats.get('mongo/jobs', 0) / stored:>9.3f}")
+                  f"{stats.get('browser_check/turned_away', 0):>7}{stats.get('mongo/jobs', 0) / stored:>9.3f}"
+                  f"{run['close_seconds'] if run['close_seconds'] is not None else '?':>8}")
         full, off, plain = (result["runs"][k] for k in ("full", "pipelines off", "download only"))
         summary[spider] = {
             "articles": result["stored"],
