@@ -166,7 +166,7 @@ class ReplicaProcess:
 
 def measure_spider(spider: str, replica: ReplicaProcess, mongo_uri: str, folder: Path, repeat: int = 1) -> dict:
     """The full crawl, the crawl with pipelines off and the download-only spider, `repeat` rounds of the three
-    interleaved; each kind's fastest run stands for it (this machine's runs of the same code differ by up to 10%)."""
+    interleaved; each kind's fastest run stands for it (this machine's runs of the same code differ by 10% and more)."""
     base = replica.base_url(spider)
     env = {**os.environ, "MONGO_URI": mongo_uri, "PORTAL_PROFILE": "replica", "PORTAL_DATA_DIR": str(folder / "data"),
            "PORTAL_MONITORS_ENABLED": "0"}

@@ -15,7 +15,7 @@ from crawler.items import ArticleItem
 from crawler.portals import PORTALS
 from crawler.urls import PortalOrigin
 
-from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, document_of, read_body, tag_of, text_of
+from .common import ArticlePage, Body, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
 
 PORTAL = PORTALS["congan_haiphong"]
 SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories

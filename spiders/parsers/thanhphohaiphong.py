@@ -19,7 +19,7 @@ from crawler.portals import PORTALS
 from crawler.text import clean_text
 from crawler.urls import PortalOrigin
 
-from .common import ArticlePage, Body, ListingEntry, ListingPage, first_text, meta_content, document_of, read_body, tag_of, text_of
+from .common import ArticlePage, Body, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
 
 PORTAL = PORTALS["thanhphohaiphong"]
 SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
