@@ -24,10 +24,10 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import accumulate
 from typing import Any
 
-from datasketch import MinHash
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
@@ -42,9 +42,7 @@ SUBSTITUTION_WORDS = 12  # a replaced passage this short is a substitution of de
 KEPT_WORDING = 0.2  # ...when at least this share of its paragraph is word for word the other's
 SHORT_RUN = 3  # equal runs shorter than this are chance matches of common words inside a changed passage
 _WORD = re.compile(r"\w+")
-# The same permutations for every sketch (made once; stable across processes, so stored keys stay comparable).
 _SCHEME = "affine32"
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
 _SKETCHES = threading.local()  # one sketch a thread, cleared for each body: making one checks the permutations again
 
 
@@ -75,15 +73,33 @@ def keys_of(body: Body) -> list[int]:
     """The keys a candidate must share: MinHash bands and whole paragraphs (64-bit ints, for MongoDB)."""
     if not body.comparable:
         return []
-    sketch = getattr(_SKETCHES, "sketch", None)
-    if sketch is None:
-        sketch = _SKETCHES.sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_PERMUTATIONS, scheme=_SCHEME)
+    sketch = getattr(_SKETCHES, "sketch", None) or _new_sketch()
     sketch.clear()
     sketch.update_batch(_shingles(body.folded))  # a shingle met twice changes no minimum: no set needed
     values = sketch.hashvalues
     keys = [_key(b"band%d:" % (i // BAND_ROWS) + values[i:i + BAND_ROWS].tobytes()) for i in range(0, NUM_PERM, BAND_ROWS)]
     keys += sorted({_key(b"para:" + " ".join(p).encode()) for p in body.paragraphs if len(p) >= PARAGRAPH_KEY_MIN_WORDS})
     return keys
+
+
+def _new_sketch() -> Any:
+    """This thread's MinHash, with the permutations every sketch shares (stable across processes, so stored keys stay comparable).
+
+    datasketch is imported here, when the first body is sketched, not with this module: its package
+    imports its LSH classes, and they import scipy, 1.2 s of every crawl's start. A recrawl that finds
+    nothing new never needs it.
+    """
+    from datasketch import MinHash
+
+    sketch = _SKETCHES.sketch = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, permutations=_permutations(), scheme=_SCHEME)
+    return sketch
+
+
+@cache
+def _permutations() -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
 
 
 def _shingles(words: tuple[str, ...]) -> list[bytes]:

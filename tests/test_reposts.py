@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +72,20 @@ def test_shingles_are_the_runs_of_words_joined_by_spaces_and_keys_are_the_same_f
     here = [keys_of(body) for body in bodies]
     with ThreadPoolExecutor(max_workers=4) as pool:  # each thread its own sketch: none sees another's minimums
         assert list(pool.map(keys_of, bodies * 5)) == here * 5
+
+
+def test_the_crawl_imports_datasketch_and_scipy_only_when_it_sketches_a_body():
+    """`import datasketch` imports scipy, 1.2 s of a process's start: a recrawl that finds nothing new must not pay it."""
+    check = ("import sys\n"
+             "import crawler.settings, pipelines.normalise, pipelines.validate, pipelines.deduplicate, pipelines.store\n"
+             "import spiders.thanhphohaiphong, spiders.congan_haiphong, spiders.reparse\n"
+             "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))\n"
+             "from crawler.reposts import Body, keys_of\n"
+             "keys_of(Body.of(' '.join(f'word{n}' for n in range(40))))\n"
+             "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", check], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "['datasketch', 'scipy']"]
 
 
 def test_the_original_credits_no_source_else_is_the_earliest_and_a_title_breaks_ties():
