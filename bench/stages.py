@@ -85,7 +85,7 @@ def measure_site(site: str, archive: Path, articles: int, mongo_uri: str) -> dic
     if not pages:
         raise SystemExit(f"no {site} article in {archive}")
     origin = PortalOrigin(PORTALS[site].public_origin, min((r.crawl_origin for r in pages if r.crawl_origin), default=None))
-    responses = [as_response(record) for record in pages]
+    responses = [as_response(record, listing_url=record.listing_url) for record in pages]
     image_of = {url: as_response(record) for url, record in images.items()}
     crawler = get_crawler(PORTALS[site].spider_class(), {k: v for k, v in vars(project_settings).items() if k.isupper()})
     crawler.stats = crawler.stats or MemoryStatsCollector(crawler)
@@ -160,7 +160,7 @@ def _store(db: Any, site: str, items: list[ArticleItem]) -> None:
 
 def _finished(item: ArticleItem, response: Any) -> ArticleItem:
     """What the spider adds to the parser's item (`PortalSpider.finish_item`), without its run's state."""
-    item.listing_url = response.url
+    item.listing_url = response.meta.get("listing_url")
     item.etag = response.headers.get("ETag", b"").decode("latin-1") or None
     item.last_modified = response.headers.get("Last-Modified", b"").decode("latin-1") or None
     return item
