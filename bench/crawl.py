@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -241,6 +242,14 @@ def _served(urls: list[str], seconds: float) -> float:
     return done[0] / seconds
 
 
+def _labelled(result: dict) -> Iterator[tuple[str, dict, str]]:
+    """Every run of a spider, labelled: with its round, and `*` on the one the ratios use, when there were rounds."""
+    for name, done in result["every"].items():
+        for n, run in enumerate(done, 1):
+            chosen = "*" if run is result["runs"][name] else ""
+            yield name, run, name if len(done) == 1 else f"{name} {n}{chosen}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=10_000, help="articles per portal (default 10000)")
@@ -276,8 +285,7 @@ def main() -> None:
     summary = {}
     for spider, result in results.items():
         stored = max(1, result["stored"])
-        for name, run, label in ((name, run, name + (f" {n}{'*' if run is result['runs'][name] else ''}" if len(done) > 1 else ""))
-                                 for name, done in result["every"].items() for n, run in enumerate(done, 1)):
+        for name, run, label in _labelled(result):
             stats = run["stats"]
             pages = stats.get("downloader/response_count", 0)
             articles = stored if name != "download only" else stats.get("download_only/pages", 0)
@@ -312,7 +320,7 @@ def main() -> None:
               f"at {s['reparse_articles_per_s']:.0f}/s (exit {result['reparse']['code']}); replica ceiling / crawl rate: pages "
               f"{s['replica_ceiling_over_crawl']:.1f}" + (f", QR images {s['replica_qr_ceiling_over_crawl']:.1f}"
                                                           if "replica_qr_ceiling_over_crawl" in s else "") + " (goal ≥ 5)")
-        staged, plain_ms = s["stage_ms_per_article"], plain["cpu"] * 1000 / max(result["stored"], 1)
+        staged, plain_ms = s["stage_ms_per_article"], plain["cpu_ms_per_article"]
         rest = s["cpu_ms_per_article"] - plain_ms - sum(staged.values())
         print(f"{spider:<18}CPU ms an article, full {s['cpu_ms_per_article']:.1f} = download-only {plain_ms:.1f} + our stages "
               f"{sum(staged.values()):.1f} (" + ", ".join(f"{k} {v:.2f}" for k, v in staged.items()) + f"; bench/stages.py over "

@@ -7,8 +7,8 @@ in a crawl (so each stage's caches are as warm as in a crawl); each stage's CPU 
 thread is summed and divided by the articles, the best of three passes:
 
 - lxml: the page parsed into a tree (Scrapy's `response.selector`);
-- fields: the portal's parser reading every field of the record off that tree;
-- QR: the article's QR image decoded (the city portal);
+- fields: the spider's `parse_article`: the layout, the parser reading every field of the record off that tree;
+- QR: the spider's callback decoding the article's QR image (the city portal);
 - archive: the page (and its image) written to a WARC file;
 - normalise, validate, deduplicate: the pipeline stages, with the project's settings;
 - store: the batch's conversion to the writer's payload (on the event loop) and the writer's
@@ -31,8 +31,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -40,20 +38,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scrapy.exceptions import DropItem  # noqa: E402
+from scrapy.http import Request  # noqa: E402
 from scrapy.statscollectors import MemoryStatsCollector  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler import settings as project_settings  # noqa: E402
 from crawler.archive import ARTICLE, IMAGE, WarcArchive, as_response, latest_by_page, read_archive  # noqa: E402
-from crawler.dates import utc_now  # noqa: E402
 from crawler.items import ArticleItem  # noqa: E402
 from crawler.mongo import connect, start_embedded_server  # noqa: E402
 from crawler.portals import NAMES, PORTALS  # noqa: E402
-from crawler.qr import BrokenImageError, decode_qr  # noqa: E402
-from crawler.urls import PortalOrigin  # noqa: E402
 from pipelines.deduplicate import DeduplicateArticlePipeline  # noqa: E402
 from pipelines.normalise import NormaliseArticlePipeline  # noqa: E402
-from pipelines.store import ensure_indexes, write_articles  # noqa: E402
+from pipelines.store import articles_job, ensure_indexes, write_articles  # noqa: E402
 from pipelines.validate import ValidateArticlePipeline  # noqa: E402
 
 ROUNDS = 3
@@ -79,17 +75,17 @@ class _Clock:
 
 def measure_site(site: str, archive: Path, articles: int, mongo_uri: str) -> dict[str, float]:
     """Each stage's CPU ms an article for one portal, over up to `articles` archived articles: the best of three passes."""
-    parser = import_module(f"spiders.parsers.{site}")
     pages, images = latest_by_page(read_archive(archive, site))
     pages = pages[:articles]
     if not pages:
         raise SystemExit(f"no {site} article in {archive}")
-    origin = PortalOrigin(PORTALS[site].public_origin, min((r.crawl_origin for r in pages if r.crawl_origin), default=None))
-    responses = [as_response(record, listing_url=record.listing_url) for record in pages]
+    # The spider reads the pages from the origin they were fetched from, as the reparse spider does.
+    crawl_origin = min((r.crawl_origin for r in pages if r.crawl_origin), default=None)
+    responses = [as_response(record, listing_url=record.listing_url, seen_url=record.seen_url or record.url) for record in pages]
     image_of = {url: as_response(record) for url, record in images.items()}
     crawler = get_crawler(PORTALS[site].spider_class(), {k: v for k, v in vars(project_settings).items() if k.isupper()})
     crawler.stats = crawler.stats or MemoryStatsCollector(crawler)
-    crawler.spider = crawler._create_spider()  # the stages read the portal's public origin off it
+    crawler.spider = crawler._create_spider(**({"base_url": crawl_origin} if crawl_origin else {}))
     client, db = connect(mongo_uri, f"bench_stages_{site}")
     best = dict.fromkeys(STAGES, float("inf"))
     try:
@@ -97,7 +93,7 @@ def measure_site(site: str, archive: Path, articles: int, mongo_uri: str) -> dic
             client.drop_database(db.name)
             ensure_indexes(db)
             with tempfile.TemporaryDirectory() as folder:
-                spent = asyncio.run(_one_pass(parser, origin, responses, image_of, crawler, db, Path(folder)))
+                spent = asyncio.run(_one_pass(responses, image_of, crawler, db, Path(folder)))
             best = {stage: min(best[stage], spent[stage]) for stage in STAGES}
     finally:
         client.drop_database(db.name)
@@ -105,65 +101,51 @@ def measure_site(site: str, archive: Path, articles: int, mongo_uri: str) -> dic
     return {**{stage: 1000 * seconds / len(pages) for stage, seconds in best.items()}, "articles": len(pages)}
 
 
-async def _one_pass(parser: Any, origin: PortalOrigin, responses: list, image_of: dict, crawler: Any, db: Any,
-                    folder: Path) -> dict[str, float]:
-    """Every article through every stage in turn, as a crawl takes it (each stage's caches as warm as in a crawl)."""
-    clock, site = _Clock(), crawler.spider.name
-    layout_of = getattr(parser, "layout_of", None)
+async def _one_pass(responses: list, image_of: dict, crawler: Any, db: Any, folder: Path) -> dict[str, float]:
+    """Every article through every stage in turn, as a crawl takes it (each stage's caches as warm as in a crawl).
+
+    The spider's own callbacks read the page and its QR image, as in a crawl and a reparse.
+    """
+    clock, spider = _Clock(), crawler.spider
     pipeline = [(name, stage.from_crawler(crawler)) for name, stage in PIPELINE]
-    warc, batch = WarcArchive(folder, site, 2**30, crawler.stats), []
+    warc, batch = WarcArchive(folder, spider.name, 2**30, crawler.stats), []
     for archived in responses:
         response = archived.replace()  # parsed again in each pass
         with clock("lxml"):
             response.selector  # noqa: B018 -- building the tree is the stage
         with clock("fields"):
-            item = parser.parse_article(response, origin, layout_of(response)) if layout_of else parser.parse_article(response, origin)
-        _finished(item, response)
-        image = image_of.get(origin.fetch_url(item.qr["image_url"])) if item.qr and item.qr["image_url"] else None
+            outputs = list(spider.parse_article(response, response.meta["listing_url"], response.meta["seen_url"]))
         with clock("archive"):
-            warc.write(response, {"WARC-Portal-Site": site, "WARC-Portal-Kind": ARTICLE})
-            if image is not None:
-                warc.write(image, {"WARC-Portal-Site": site, "WARC-Portal-Kind": IMAGE})
-        if image is not None:
-            with clock("QR"):
-                try:
-                    payload = decode_qr(image.body)
-                except BrokenImageError:
-                    payload = None
-                item.qr["payload"], item.qr["matches_url"] = payload, parser.qr_is_for(payload, item.url)
-        try:
-            for name, stage in pipeline:
-                with clock(name):
-                    out = stage.process_item(item)
-                    item = await out if inspect.isawaitable(out) else out
-        except DropItem:
-            continue  # a reject: the store keeps it, a write this bench leaves out
-        batch.append(item)
-        if len(batch) == BATCH:
-            with clock("store"):
-                _store(db, site, batch)
-            batch = []
+            warc.write(response, {"WARC-Portal-Site": spider.name, "WARC-Portal-Kind": ARTICLE})
+        items = []
+        for out in outputs:
+            if not isinstance(out, Request):
+                items.append(out)
+            elif (image := image_of.get(out.url)) is not None:  # the article's QR image (or, once, the site's fanpage QR)
+                with clock("archive"):
+                    warc.write(image, {"WARC-Portal-Site": spider.name, "WARC-Portal-Kind": IMAGE})
+                with clock("QR"):
+                    items.extend(out.callback(image, **out.cb_kwargs))
+        for item in items:
+            if not isinstance(item, ArticleItem):
+                continue  # the site's facts (the fanpage QR): no article stage
+            try:
+                for name, stage in pipeline:
+                    with clock(name):
+                        out = stage.process_item(item)
+                        item = await out if inspect.isawaitable(out) else out
+            except DropItem:
+                continue  # a reject: the store keeps it, a write this bench leaves out
+            batch.append(item)
+            if len(batch) == BATCH:
+                with clock("store"):
+                    write_articles(db, articles_job(batch, "bench", spider.name, project_settings.PORTAL_VERSION).payload)
+                batch = []
     if batch:
         with clock("store"):
-            _store(db, site, batch)
+            write_articles(db, articles_job(batch, "bench", spider.name, project_settings.PORTAL_VERSION).payload)
     warc.close()
     return clock.spent
-
-
-def _store(db: Any, site: str, items: list[ArticleItem]) -> None:
-    """A batch as the store stage hands it over (its payload) and as the writer thread writes it."""
-    payload = {"items": [asdict(item) for item in items], "now": utc_now(),
-               "provenance": {"crawl.last_seen_at": utc_now(), "crawl.job_id": "bench", "crawl.spider": site,
-                              "crawl.version": project_settings.PORTAL_VERSION}}
-    write_articles(db, payload)
-
-
-def _finished(item: ArticleItem, response: Any) -> ArticleItem:
-    """What the spider adds to the parser's item (`PortalSpider.finish_item`), without its run's state."""
-    item.listing_url = response.meta.get("listing_url")
-    item.etag = response.headers.get("ETag", b"").decode("latin-1") or None
-    item.last_modified = response.headers.get("Last-Modified", b"").decode("latin-1") or None
-    return item
 
 
 def measure(archive: Path, articles: int, mongo_uri: str | None = None, sites: tuple[str, ...] = NAMES) -> dict[str, dict]:

@@ -185,6 +185,13 @@ def mark(item: object, job_id: str) -> dict | None:
     return None
 
 
+def articles_job(items: list[ArticleItem], job_id: str, spider: str, version: str | None) -> WriteJob:
+    """A batch of articles for the writer (`write_articles`): their fields as plain data, and where they came from."""
+    provenance = {"crawl.last_seen_at": utc_now(), "crawl.job_id": job_id, "crawl.spider": spider, "crawl.version": version}
+    return WriteJob("articles", {"items": [asdict(item) for item in items], "provenance": provenance, "now": utc_now()},
+                    size=len(items))
+
+
 class StoreInMongoPipeline:
     """Hands articles, marks and rejects to the crawl's durable writer in batches; at the end, settles reposts."""
 
@@ -242,9 +249,6 @@ class StoreInMongoPipeline:
         marks, self.marks = self.marks, []
         if items:
             spider = self.crawler.spider
-            provenance = {"crawl.last_seen_at": utc_now(), "crawl.job_id": job_id_of(spider), "crawl.spider": spider.name,
-                          "crawl.version": self.crawler.settings.get("PORTAL_VERSION")}
-            payload = {"items": [asdict(item) for item in items], "provenance": provenance, "now": utc_now()}
-            await self.writer.submit(WriteJob("articles", payload, size=len(items)))
+            await self.writer.submit(articles_job(items, job_id_of(spider), spider.name, self.crawler.settings.get("PORTAL_VERSION")))
         if marks:
             await self.writer.submit(updates_job(marks))
