@@ -10,7 +10,8 @@ the crawler (its VmHWM), browser page loads, requests the browser check turned a
 article, and the seconds from "Closing spider" to "Spider closed" (the last writes, the reposts
 job); then the ratios, the replica's own serving ceiling for pages and QR images, and where the
 full crawl's CPU goes: the download-only spider's share, each of our stages timed over the full
-crawl's archive (bench/stages.py), and the rest.
+crawl's archive (bench/stages.py), and the rest; and the floor under the CPU ratio, the downloads
+and the page read alone (the lxml parse, the fields, the QR image), with no pipeline, archive or listing.
 
     .venv/bin/python bench/crawl.py --articles 2000
     .venv/bin/python bench/crawl.py --articles 10000 --json
@@ -326,6 +327,11 @@ def main() -> None:
               f"{sum(staged.values()):.1f} (" + ", ".join(f"{k} {v:.2f}" for k, v in staged.items()) + f"; bench/stages.py over "
               f"{result['stages']['articles']} archived articles) + the rest {rest:.1f} (listings, our middlewares, extensions, "
               f"signals and stats, the pipelines' plumbing, the reposts job at close, start-up); the goal allows {1.5 * plain_ms:.1f}")
+        # The least any crawl that keeps the records can cost: the downloads, and reading each page's fields off it.
+        floor = plain_ms + staged["lxml"] + staged["fields"] + staged["QR"]
+        s["page_read_floor_over_download_only"] = floor / max(plain_ms, 1e-9)
+        print(f"{spider:<18}the downloads and the page read alone (lxml, fields, QR): {floor:.1f} ms an article, "
+              f"{s['page_read_floor_over_download_only']:.2f} × download-only, before any pipeline, archive or listing")
     if args.json:
         print(json.dumps({"articles": args.articles, "ceilings": ceilings, "spiders": summary}))
 
