@@ -43,7 +43,7 @@ from scrapy.statscollectors import MemoryStatsCollector  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler import settings as project_settings  # noqa: E402
-from crawler.archive import ARTICLE, IMAGE, WarcArchive, as_response, latest_by_page, read_archive  # noqa: E402
+from crawler.archive import ARTICLE, IMAGE, WarcArchive, as_response, crawl_origin_of, latest_by_page, read_archive  # noqa: E402
 from crawler.items import ArticleItem  # noqa: E402
 from crawler.mongo import connect, start_embedded_server  # noqa: E402
 from crawler.portals import NAMES, PORTALS  # noqa: E402
@@ -79,8 +79,7 @@ def measure_site(site: str, archive: Path, articles: int, mongo_uri: str) -> dic
     pages = pages[:articles]
     if not pages:
         raise SystemExit(f"no {site} article in {archive}")
-    # The spider reads the pages from the origin they were fetched from, as the reparse spider does.
-    crawl_origin = min((r.crawl_origin for r in pages if r.crawl_origin), default=None)
+    crawl_origin = crawl_origin_of(pages)  # the spider reads the pages as spelt for it, as the reparse spider does
     responses = [as_response(record, listing_url=record.listing_url, seen_url=record.seen_url or record.url) for record in pages]
     image_of = {url: as_response(record) for url, record in images.items()}
     crawler = get_crawler(PORTALS[site].spider_class(), {k: v for k, v in vars(project_settings).items() if k.isupper()})
@@ -109,6 +108,12 @@ async def _one_pass(responses: list, image_of: dict, crawler: Any, db: Any, fold
     clock, spider = _Clock(), crawler.spider
     pipeline = [(name, stage.from_crawler(crawler)) for name, stage in PIPELINE]
     warc, batch = WarcArchive(folder, spider.name, 2**30, crawler.stats), []
+
+    def store() -> None:
+        with clock("store"):
+            write_articles(db, articles_job(batch, "bench", spider.name, project_settings.PORTAL_VERSION).payload)
+        batch.clear()
+
     for archived in responses:
         response = archived.replace()  # parsed again in each pass
         with clock("lxml"):
@@ -138,12 +143,9 @@ async def _one_pass(responses: list, image_of: dict, crawler: Any, db: Any, fold
                 continue  # a reject: the store keeps it, a write this bench leaves out
             batch.append(item)
             if len(batch) == BATCH:
-                with clock("store"):
-                    write_articles(db, articles_job(batch, "bench", spider.name, project_settings.PORTAL_VERSION).payload)
-                batch = []
+                store()
     if batch:
-        with clock("store"):
-            write_articles(db, articles_job(batch, "bench", spider.name, project_settings.PORTAL_VERSION).payload)
+        store()
     warc.close()
     return clock.spent
 

@@ -225,6 +225,11 @@ def latest_by_page(records: Iterator[ArchivedResponse], since: datetime | None =
     return list(articles.values()), images
 
 
+def crawl_origin_of(records: list[ArchivedResponse]) -> str | None:
+    """The origin the archived pages were fetched from (the replica's, a mirror's): their links and image requests are spelt for it."""
+    return min((record.crawl_origin for record in records if record.crawl_origin), default=None)
+
+
 def as_response(record: ArchivedResponse, **meta: Any) -> Response:
     """The archived answer as Scrapy would hand it to a callback (typed by its headers, as on the wire)."""
     from scrapy.responsetypes import responsetypes

@@ -18,7 +18,7 @@ from typing import Any
 
 from scrapy.http import Request
 
-from crawler.archive import as_response, latest_by_page, read_archive
+from crawler.archive import as_response, crawl_origin_of, latest_by_page, read_archive
 from crawler.portals import PORTALS
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,7 @@ def reparse_spider(site: str) -> type:
                 n, of = (int(part) for part in shard.split("/"))
                 articles = [record for record in articles if zlib.crc32((record.native_id or record.url).encode()) % of == n]
             self.archived = articles
-            origins = {record.crawl_origin for record in articles if record.crawl_origin}
-            # The origin the pages were fetched from: their links and image requests are spelt for it.
-            super().__init__(*args, base_url=min(origins) if origins else None, **kwargs)
+            super().__init__(*args, base_url=crawl_origin_of(articles), **kwargs)
 
         async def start(self) -> AsyncIterator[Any]:
             self.run_facts["reparse"] = {"archive": str(self.archive_folder), "articles": len(self.archived),
