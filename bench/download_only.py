@@ -13,6 +13,8 @@ from typing import Any
 import scrapy
 from scrapy.http import Request, Response
 
+from crawler.urls import PortalScope, origin_label
+
 
 class DownloadOnlySpider(scrapy.Spider):
     name = "download_only"
@@ -20,6 +22,7 @@ class DownloadOnlySpider(scrapy.Spider):
     def __init__(self, urls_file: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.urls = Path(urls_file).read_text(encoding="utf-8").split()
+        self.scope = PortalScope.of({origin_label(url) for url in self.urls})  # the replica's origins, as the crawler's
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.urls:

@@ -51,6 +51,7 @@ from pipelines.deduplicate import DeduplicateArticlePipeline  # noqa: E402
 from pipelines.normalise import NormaliseArticlePipeline  # noqa: E402
 from pipelines.store import articles_job, ensure_indexes, write_articles  # noqa: E402
 from pipelines.validate import ValidateArticlePipeline  # noqa: E402
+from spiders.reparse import outputs_of  # noqa: E402
 
 ROUNDS = 3
 STAGES = ("lxml", "fields", "QR", "archive", "normalise", "validate", "deduplicate", "store")
@@ -130,7 +131,7 @@ async def _one_pass(responses: list, image_of: dict, crawler: Any, db: Any, fold
                 with clock("archive"):
                     warc.write(image, {"WARC-Portal-Site": spider.name, "WARC-Portal-Kind": IMAGE})
                 with clock("QR"):
-                    items.extend(out.callback(image, **out.cb_kwargs))
+                    items.extend([answered async for answered in outputs_of(out.callback(image, **out.cb_kwargs))])
         for item in items:
             if not isinstance(item, ArticleItem):
                 continue  # the site's facts (the fanpage QR): no article stage

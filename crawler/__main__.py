@@ -18,6 +18,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from crawler.portals import DEFAULT_DATABASE, NAMES, PORTALS
+from crawler.urls import redact
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -37,13 +38,13 @@ def _schedule(args: argparse.Namespace) -> int:
         cluster = Cluster.from_environment(node_urls(args.scrapyd), args.project)
         outcome = cluster.schedule(args.spider, pairs(args.arg, "-a"), pairs(args.set, "-s"))
     except (ScrapydError, ValueError) as error:
-        print(f"could not schedule {args.spider}: {error}", file=sys.stderr)
+        print(redact(f"could not schedule {args.spider}: {error}"), file=sys.stderr)
         return 1
     if not isinstance(outcome, Scheduled):
-        ids = ", ".join(f"{job.job} ({job.state} on {job.node})" for job in outcome)
+        ids = ", ".join(f"{job.job} ({job.state} on {redact(job.node)})" for job in outcome)
         print(f"not scheduling {args.spider}: a job of it is already pending or running: {ids}", file=sys.stderr)
         return REFUSED
-    print(f"scheduled {args.spider}: job {outcome.job}, version {outcome.version or 'latest'}, on {outcome.node}")
+    print(f"scheduled {args.spider}: job {outcome.job}, version {outcome.version or 'latest'}, on {redact(outcome.node)}")
     return 0
 
 
@@ -352,8 +353,16 @@ def _health(args: argparse.Namespace) -> int:
 
 
 def _mongo_server(args: argparse.Namespace) -> int:
-    from crawler.mongo import MongoUnavailable, start_embedded_server
+    from crawler.mongo import MongoUnavailable, is_loopback, start_embedded_server
 
+    if not is_loopback(args.host):
+        if not args.allow_remote:
+            print(f"error: --host {args.host} is not a loopback address: the embedded MongoDB has no authentication, so it "
+                  "serves this machine only; beyond it use a real MongoDB with authentication (or say --allow-remote)",
+                  file=sys.stderr)
+            return 2
+        print(f"WARNING: serving MongoDB on {args.host} WITHOUT AUTHENTICATION: anyone who reaches it can read and change "
+              "every record", file=sys.stderr)
     try:
         server = start_embedded_server(args.data_dir.resolve(), port=args.port, host=args.host)
     except MongoUnavailable as error:
@@ -409,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
 
     mongo = commands.add_parser("mongo-server", help="run the embedded MongoDB as a long-lived local service for jobs to share")
     mongo.add_argument("--data-dir", type=Path, default=Path("data/mongo"))
-    mongo.add_argument("--host", default="127.0.0.1")
+    mongo.add_argument("--host", default="127.0.0.1", help="loopback only, unless --allow-remote")
+    mongo.add_argument("--allow-remote", action="store_true", help="serve a non-loopback address (no authentication!)")
     mongo.add_argument("--port", type=int, default=27017)
     mongo.set_defaults(run=_mongo_server)
 

@@ -34,6 +34,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.dates import utc_now
+from crawler.files import create_new
 
 log = logging.getLogger(__name__)
 ARTICLE, IMAGE = "article", "image"
@@ -103,11 +104,10 @@ class WarcArchive:
         if self.file is not None and self.file.tell() >= self.max_bytes:
             self.close()
         if self.file is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
             self.path = self.folder / f"{self.spider_name}-{utc_now():%Y%m%dT%H%M%S%f}.warc.gz"
-            self.file = self.path.open("ab")
+            self.file = create_new(self.path, "wb")  # crawler/files.py: a new file, never one planted under its name
             self.writer = WARCWriter(self.file, gzip=True)
-            self.index = _index_path(self.path).open("w", encoding="utf-8")
+            self.index = create_new(_index_path(self.path), "w", encoding="utf-8")
         assert self.writer is not None
         return self.writer
 

@@ -35,6 +35,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DocumentTooLarge, InvalidDocument, PyMongoError, WriteError
 
 from crawler.dates import utc_now
+from crawler.files import create_new
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,13 @@ class SpillFile:
         self.path = spill_dir / f"{spider}-{utc_now():%Y%m%dT%H%M%S%f}-{os.getpid()}.jsonl"
 
     def append(self, job: WriteJob, why: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json_util.dumps({"kind": job.kind, "payload": job.payload, "size": job.size, "why": why,
                                 "spilled_at": utc_now()}, ensure_ascii=False)
-        with self.path.open("a", encoding="utf-8") as out:
+        if not self.path.exists():
+            create_new(self.path).close()  # a new file of ours, never one planted under its name
+        # O_NOFOLLOW: should the file be swapped for a symlink meanwhile, the write fails instead of going there.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
             out.write(line + "\n")
             out.flush()
             os.fsync(out.fileno())

@@ -14,9 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from pymongo.database import Database
 from tqdm import tqdm
 
 from crawler.dates import PORTAL_TZ, utc_now
+from crawler.files import write_atomically
 from crawler.items import CONTENT, IDENTITY, fields_of
 
 SCHEMA_VERSION = 2
@@ -190,7 +189,23 @@ def csv_columns() -> list[str]:
     return names
 
 
+# What a spreadsheet reads as the start of a formula (OWASP, CSV injection): such a cell gets a leading `'`.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that Excel or LibreOffice shows as text, never runs: `=HYPERLINK(…)` becomes `'=HYPERLINK(…)`."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def csv_row(row: dict) -> dict:
+    """One CSV row: flattened (see csv_columns), every cell spreadsheet-safe."""
+    return {name: spreadsheet_safe(value) for name, value in _flat_row(row).items()}
+
+
+def _flat_row(row: dict) -> dict:
     out = {}
     for name, (kind, _) in COLUMNS.items():
         value = row[name]
@@ -217,46 +232,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename: no half file, ever."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with tmp.open("rb") as written:
-            os.fsync(written.fileno())
-        os.chmod(tmp, readable_mode())  # mkstemp makes 0600: other analysts must read the files
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def readable_mode() -> int:
-    """The mode a new file gets under the process's umask (0644 under the usual 022)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def _write(fmt: str, rows: list[dict], path: Path) -> None:
     if fmt == "parquet":
         table = pa.Table.from_pylist(rows, schema=SCHEMA)  # the schema's columns only
-        _write_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        write_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     elif fmt == "csv":
         def write_csv(tmp: Path) -> None:
             with tmp.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM makes Excel read UTF-8
                 writer = csv.DictWriter(out, fieldnames=csv_columns())
                 writer.writeheader()
                 writer.writerows(csv_row(row) for row in rows)
-        _write_atomically(path, write_csv)
+        write_atomically(path, write_csv)
     elif fmt == "jsonl":
         def write_jsonl(tmp: Path) -> None:
             with tmp.open("w", encoding="utf-8") as out:
                 for row in rows:
                     out.write(json.dumps(_json_value(full_record(row)), ensure_ascii=False) + "\n")
-        _write_atomically(path, write_jsonl)
+        write_atomically(path, write_jsonl)
     else:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
@@ -311,7 +303,7 @@ def export_collection(db: Database, out_dir: Path, collection: str, site: str | 
     path, result.manifest = out_dir / f"{base}.jsonl", out_dir / f"{base}.manifest.json"
     with _whole_or_absent(result):
         result.files.append(path)
-        _write_atomically(path, lambda tmp: tmp.write_text("".join(json.dumps(_json_value(d), ensure_ascii=False) + "\n"
+        write_atomically(path, lambda tmp: tmp.write_text("".join(json.dumps(_json_value(d), ensure_ascii=False) + "\n"
                                                                    for d in docs), "utf-8"))
         result.manifest_data = {"schema_version": SCHEMA_VERSION, "generated_at": started.isoformat(), "collection": collection,
                                 "filters": {"site": site}, "rows": len(docs), "files": [_file_entry(path)]}
@@ -337,7 +329,7 @@ def _file_entry(path: Path) -> dict:
 
 
 def _write_manifest(result: ExportResult) -> None:
-    _write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(result.manifest_data, ensure_ascii=False, indent=2),
+    write_atomically(result.manifest, lambda tmp: tmp.write_text(json.dumps(result.manifest_data, ensure_ascii=False, indent=2),
                                                                   "utf-8"))
 
 

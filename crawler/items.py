@@ -48,6 +48,8 @@ class ArticleItem:
     http_status: int | None = _kind(FETCH, default=None)
     etag: str | None = _kind(FETCH, default=None)
     last_modified: str | None = _kind(FETCH, default=None)
+    # A canonical link the page gave and the crawler did not take (not http(s) on the portal's origins).
+    canonical_refused: str | None = _kind(FETCH, default=None)
 
     @property
     def _id(self) -> str | None:  # named as MongoDB stores it

@@ -7,8 +7,8 @@ otherwise. One connection serves all the components of a crawl (`MongoConnection
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-import re
 import socket
 import threading
 from collections import Counter
@@ -24,6 +24,7 @@ from pymongo.write_concern import WriteConcern
 from scrapy import signals
 
 from crawler.durable import DurableWriter
+from crawler.urls import redact
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,14 @@ class MongoUnavailable(RuntimeError):
     """No MongoDB to write to: the crawl stops rather than lose what it fetches."""
 
 
-# user:password@ in any URI, whatever follows (several hosts, a socket path, an SRV name).
-_CREDENTIALS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")
-
-
-def redact(uri: str) -> str:
-    """A MongoDB URI fit for a log line: the password masked, whatever the URI's shape."""
-    return _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", uri, count=1)
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's loopback (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> Any:
@@ -55,7 +57,9 @@ def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
         # Opening the storage already fails when another process holds the folder (WiredTiger: "resource busy").
-        server = SecantusDBServer(host=host, port=port, storage_path=str(data_dir), replica_set_name=None)
+        # Test commands (configureFailPoint and the like) off: nothing of ours needs them, and they let a client break the server.
+        server = SecantusDBServer(host=host, port=port, storage_path=str(data_dir), replica_set_name=None,
+                                  enable_test_commands=False)
         server.start()
     except Exception as error:
         raise MongoUnavailable(

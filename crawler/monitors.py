@@ -140,6 +140,15 @@ class PushbackMonitor(RunMonitor):
                              f"{self.this_run['spider']}: {share:.0%} of the articles fetched were rejected "
                              f"({self.this_run.get('rejects_by_reason')})")
 
+    @monitors.name("few pages unreadable")
+    def test_unreadable_pages(self) -> None:
+        counts = self.this_run["counts"]
+        seen = counts["articles_new"] + counts["articles_changed"] + counts["articles_unchanged"] + counts["articles_rejected"]
+        share = self.rate(counts.get("articles_parse_errors", 0), seen)
+        self.assertLessEqual(share, self.setting("MONITOR_PARSE_ERROR_RATE_MAX"),
+                             f"{self.this_run['spider']}: {share:.0%} of the articles fetched could not be read "
+                             f"({counts.get('articles_parse_errors', 0)} parse errors; see the rejects `parse_error:…`)")
+
     @monitors.name("few fetches failed")
     def test_fetch_failures(self) -> None:
         counts = self.this_run["counts"]

@@ -29,6 +29,9 @@ class Portal:
     parser: str  # import path of the parser module
     originating_rank: int  # lower first, among copies of a story with the same time
     colour: str  # in the report's charts
+    # Origins besides the portal's own that its pages really need fetched (a CDN for its images):
+    # the scope rule lets requests reach them too. None today.
+    asset_origins: tuple[str, ...] = ()
 
     def parser_module(self) -> ModuleType:
         return importlib.import_module(self.parser)

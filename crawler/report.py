@@ -16,8 +16,9 @@ import plotly.graph_objects as go
 from pymongo.database import Database
 
 from crawler.dates import PORTAL_TZ, utc_now
-from crawler.export import readable_mode
+from crawler.files import write_atomically
 from crawler.portals import PORTALS
+from crawler.urls import is_web_url
 
 SITES = {portal.name: portal.title for portal in PORTALS.values()}
 COLOURS = {portal.name: portal.colour for portal in PORTALS.values()}
@@ -33,9 +34,16 @@ def _local(moment: datetime | None) -> str:
 
 
 def _link(url: str | None, text: str | None) -> str:
-    if not url:
-        return html.escape(text or "")
+    """A link only to an http(s) URL (a stored `javascript:` one, should any slip in, is shown as text); text escaped."""
+    if not is_web_url(url):
+        return html.escape(text or url or "")
     return f'<a href="{html.escape(url)}">{html.escape(text or url)}</a>'
+
+
+def _label(text: str) -> str:
+    """A name from a portal as a chart label: plain text. Plotly renders `<a href>`, `<b>`… in labels and hovers;
+    escaped, they show as the characters they are."""
+    return html.escape(text, quote=False)
 
 
 def _table(headers: list[str], rows: list[list[str]], escape: bool = True) -> str:
@@ -106,7 +114,7 @@ def build_report(db: Database) -> str:
                                     ("author", per_author[site], "Theo tác giả (20 nhiều nhất) / Per author (top 20)"),
                                     ("source", per_source[site], "Theo nguồn / Per source")):
             top = counts.most_common(20)[::-1]
-            bars = go.Figure(go.Bar(x=[n for _, n in top], y=[k for k, _ in top], orientation="h", marker_color=COLOURS[site],
+            bars = go.Figure(go.Bar(x=[n for _, n in top], y=[_label(k) for k, _ in top], orientation="h", marker_color=COLOURS[site],
                                     hovertemplate="%{y}: %{x} bài<extra></extra>"))
             bars.update_layout(title=f"{label}: {title}", xaxis_title="Số bài / Articles", yaxis={"automargin": True},
                                height=max(260, 40 + 24 * len(top)))
@@ -210,13 +218,7 @@ def _runs(db: Database) -> str:
 
 
 def write_report(db: Database, path: Path) -> Path:
-    """Write the report atomically (a temporary file beside it, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(build_report(db), encoding="utf-8")
-        tmp.chmod(readable_mode())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write the report atomically (a file of a unique name beside it, then a rename)."""
+    report = build_report(db)
+    write_atomically(path, lambda tmp: tmp.write_text(report, encoding="utf-8"))
     return path

@@ -16,6 +16,7 @@ import asyncio
 import functools
 import logging
 import os
+import re
 import socket
 import uuid
 from datetime import datetime
@@ -63,6 +64,10 @@ RUN_COUNTS = {
     "writes_spilled": "mongo/spilled",
     "spills_replayed": "mongo/replayed",
     "outages_ridden": "mongo/outages_ridden",
+    "scope_refused": "scope/refused",  # requests, redirects and browser loads kept off other origins
+    "pages_unreadable": "pages/unreadable",  # pages whose reading raised (an article of them is a reject)
+    "articles_parse_errors": "articles/parse_errors",
+    "listings_bounded": "listing/bounded",
     "callback_errors": "spider_exceptions/count",
     "item_errors": "items/errors",
     "errors": "log_count/ERROR",
@@ -76,6 +81,16 @@ def job_id_of(spider: Spider) -> str:
         job = getattr(spider, "_manual_job_id", None) or f"manual-{uuid.uuid4().hex[:12]}"
         spider._manual_job_id = job
     return job
+
+
+def peak_rss_mb() -> float | None:
+    """The crawl process's peak resident memory so far (the kernel's VmHWM), in MB; None where /proc has none."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.MULTILINE)
+    return round(int(match.group(1)) / 1024, 1) if match else None
 
 
 def run_outcome(reason: str, stats: dict[str, Any]) -> tuple[str, str | None, int]:
@@ -185,9 +200,12 @@ class CrawlRunRecorder:
             "exit_code": code, "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
             "facts": getattr(spider, "run_facts", {}),
             "kind": getattr(spider, "run_kind", None) or ("incremental" if getattr(spider, "incremental", False) else "full"),
-            "items": items, "fill_rates": rates,
+            "items": items, "fill_rates": rates, "peak_rss_mb": peak_rss_mb(),
             "rejects_by_reason": {k.split("/", 1)[1]: v for k, v in stats.items()
                                   if k.startswith("rejects/") and k not in ("rejects/total", "rejects/resolved")},
+            # Which other origins the portal's pages tried to send the crawler to (no dots in keys: a list).
+            "scope_refused": [{"origin": k.split("/", 2)[2], "count": v} for k, v in sorted(stats.items())
+                              if k.startswith("scope/refused/")],
         }
         if self.monitors:
             try:

@@ -18,6 +18,8 @@ import requests
 from scrapyd_client.exceptions import ErrorResponse, MalformedResponse
 from scrapyd_client.pyclient import ScrapydClient
 
+from crawler.urls import redact
+
 REFUSED = 3  # exit status when a job of the same spider is already pending or running
 
 
@@ -62,7 +64,7 @@ class Cluster:
         try:
             return getattr(self.nodes[url], call)(*args)
         except (requests.RequestException, ErrorResponse, MalformedResponse) as error:
-            raise ScrapydError(f"scrapyd at {url}: {call} failed: {_why(error)}") from error
+            raise ScrapydError(redact(f"scrapyd at {url}: {call} failed: {_why(error)}")) from error
 
     def jobs(self) -> dict[str, dict]:
         """Every node's listjobs answer; any node that does not answer raises."""

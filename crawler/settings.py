@@ -64,6 +64,20 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOAD_TIMEOUT = 30
+
+# Bounds: nothing a portal sends may take more than these (issue 24). A page or an answer larger
+# than DOWNLOAD_MAXSIZE, before or after decompression, is not read: the article is a reject `too_large`.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # the portals' pages are 50-200 KB
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+PORTAL_MAX_IMAGE_BYTES = 2 * 1024 * 1024  # a QR image (about 1 KB); larger: reject `image_too_large`
+PORTAL_MAX_IMAGE_PIXELS = 4_000_000  # a QR image is 150 x 150; read by Pillow from its header before decoding
+PORTAL_QR_DECODE_TIMEOUT = 10.0  # seconds for one QR image, decoded in a thread off the event loop
+# A category's walk stops at the first of: the page count the portal states for it (plus the margin),
+# a run of pages listing no article not already met in this walk, the ceiling. An endless or looping
+# listing ends by itself; max_pages still stops earlier when given.
+PORTAL_LISTING_PAGE_MARGIN = 5
+PORTAL_LISTING_STALE_PAGES = 5
+PORTAL_LISTING_MAX_PAGES = 20_000
 # Scrapy starts this many worker tasks for every response's output (default 100); a page of ours
 # gives one article or a listing's few dozen links, and 100 tasks a response were a sixth of a crawl's CPU.
 CONCURRENT_ITEMS = 8
@@ -86,10 +100,23 @@ RETRY_EXCEPTIONS = [
 ]
 
 DOWNLOADER_MIDDLEWARES = {
+    # The scope rule (crawler/middlewares/scope.py): every request, and every redirect before it is
+    # followed, stays on the portal's origins. Scrapy's own off-site filter drops a request at
+    # scheduling without its errback (an article lost unseen): ours refuses it, and the article is a reject.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.scope.ScopeMiddleware": 50,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.scope.ScopedRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.scope.ScopedMetaRefreshMiddleware": 580,
     "crawler.middlewares.browser_check.BrowserCheckMiddleware": 650,
-    "crawler.middlewares.binary.BinaryResponseMiddleware": 585,
-    "crawler.middlewares.incomplete.IncompletePageMiddleware": 580,
+    "crawler.middlewares.binary.BinaryResponseMiddleware": 585,  # after decompression (590)
+    "crawler.middlewares.incomplete.IncompletePageMiddleware": 582,  # before a meta refresh is followed (580)
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+}
+SPIDER_MIDDLEWARES = {
+    # An exception while reading one article costs that article (a reject naming the failure), never the run.
+    "crawler.middlewares.page_errors.PageErrorsMiddleware": 550,
 }
 ITEM_PIPELINES = {
     "pipelines.normalise.NormaliseArticlePipeline": 100,
@@ -121,6 +148,7 @@ MONITOR_FILL_MIN_ITEMS = 20  # fill rates are judged on runs that stored at leas
 MONITOR_FILL_SIGNIFICANCE = 0.01  # ...and a drop only when a run of its size shows it by chance less often than this
 MONITOR_REJECT_RATE_MAX = 0.10
 MONITOR_FETCH_FAILURE_RATE_MAX = 0.05
+MONITOR_PARSE_ERROR_RATE_MAX = 0.02  # articles whose page raised while being read (each one a reject `parse_error:…`)
 MONITOR_PUSHBACK_RATE_MAX = 0.10  # share of 403 and 429 answers
 MONITOR_STALE_FACTOR = 3.0  # no new article for 3 times the portal's usual gap (90th percentile) fails...
 MONITOR_STALE_MIN_HOURS = 72.0  # ...and never under three days
@@ -130,12 +158,17 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
     "headless": True,
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-}
+    # Chromium's own calls home (updates, sign-in, sync) off: they would only meet the scope proxy's refusal.
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--dns-prefetch-disable",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
+             "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"],
+}  # the spider adds the proxy that keeps the browser's redirects on the portal (crawler/browser.py)
 PLAYWRIGHT_MAX_CONTEXTS = 2  # the pages' own, and one a cookie renewal starts afresh in
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
-PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.skip_heavy_resources"
+# Set by the spider to its scope (crawler.browser.BrowserScope): other origins and heavy resources aborted.
+PLAYWRIGHT_ABORT_REQUEST = None
 
 # Read a portal's pages with one named parser layout instead of choosing by the page, e.g.
 # -s 'PORTAL_PARSER_PIN={"thanhphohaiphong": "2019"}' (how a crawl fared before a layout was added).

@@ -32,6 +32,16 @@ class Step(Enum):
     END = "end"  # the listing has no more pages: the walk reached its end
     CAUGHT_UP = "caught_up"  # nothing new on this page and the last walk was complete: stop
     LIMIT = "limit"  # max_pages reached: stop, the walk is not whole
+    BOUND = "bound"  # a bound on listings reached (an endless or looping listing): stop, the walk is not whole
+
+
+@dataclass(frozen=True)
+class ListingBounds:
+    """How far any walk may go, whatever the listing says (settings PORTAL_LISTING_*)."""
+
+    margin: int = 5  # pages past the count the portal states for the category
+    stale_pages: int = 5  # pages in a row listing no article not already met in this walk
+    ceiling: int = 20_000  # pages, in any case
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class CategoryWalk:
     previous: WalkRecord | None = None
     incremental: bool = False
     max_pages: int | None = None
+    bounds: ListingBounds = field(default_factory=ListingBounds)
     pages: set[int] = field(default_factory=set)
     listed: set[str] = field(default_factory=set)  # native ids the walk met
     total_pages: int | None = None
@@ -60,6 +71,8 @@ class CategoryWalk:
     sweep_left: int = 0
     ended: Step | None = None
     failed: bool = False  # a listing page could not be had: the walk proves nothing about what it missed
+    met: set[str] = field(default_factory=set)  # every entry the walk met, by id or else URL (ids may be unknown)
+    stale_run: int = 0  # pages in a row that listed nothing not met before in this walk
 
     @property
     def may_stop_early(self) -> bool:
@@ -71,8 +84,15 @@ class CategoryWalk:
         self.pages.add(page)
         self.listed.update(i for i in ids if i)
 
-    def read(self, page: int, ids: Iterable[str | None], news: int, has_next: bool) -> Step:
-        """Note a listing page read (its ids, how many of its entries need a request) and decide what comes next."""
+    def read(self, page: int, ids: Iterable[str | None], news: int, has_next: bool, keys: Iterable[str] | None = None) -> Step:
+        """Note a listing page read (its ids, how many of its entries need a request) and decide what comes next.
+
+        `keys` name the page's entries (an id, else a URL) for the bound on pages that list nothing new;
+        by default the ids."""
+        ids = list(ids)
+        fresh = {k for k in (ids if keys is None else keys) if k} - self.met
+        self.met |= fresh
+        self.stale_run = 0 if fresh else self.stale_run + 1
         self.saw(page, ids)
         if not has_next:
             step = Step.END
@@ -80,10 +100,18 @@ class CategoryWalk:
             step = Step.LIMIT
         elif news == 0 and self.may_stop_early:
             step = Step.CAUGHT_UP
+        elif self.past_bounds(page):
+            step = Step.BOUND
         else:
             return Step.NEXT
         self.ended = step
         return step
+
+    def past_bounds(self, page: int) -> bool:
+        """Whether the listing has gone on longer than any honest one: past its stated count, in a loop, or past the ceiling."""
+        bounds = self.bounds
+        stated = self.total_pages is not None and page >= self.total_pages + bounds.margin
+        return stated or self.stale_run >= bounds.stale_pages or page >= bounds.ceiling
 
     @property
     def reached_end(self) -> bool:
@@ -109,19 +137,21 @@ class Walks:
     incremental: bool
     max_pages: int | None = None
     previous: dict[str, WalkRecord] = field(default_factory=dict)
+    bounds: ListingBounds = field(default_factory=ListingBounds)
     walks: dict[str, CategoryWalk] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, db: Database, site: str, categories: Iterable[str], incremental: bool, max_pages: int | None) -> Walks:
+    def load(cls, db: Database, site: str, categories: Iterable[str], incremental: bool, max_pages: int | None,
+             bounds: ListingBounds | None = None) -> Walks:
         previous = {}
         for doc in db.walks.find({"site": site}):
             previous[doc["category"]] = WalkRecord(complete=doc.get("status") == "complete", pages=doc.get("pages", 0),
                                                    reached_end=doc.get("reached_end", False), finished_at=doc.get("finished_at"))
-        return cls(site, tuple(categories), incremental, max_pages, previous)
+        return cls(site, tuple(categories), incremental, max_pages, previous, bounds or ListingBounds())
 
     def __getitem__(self, category: str) -> CategoryWalk:
         if category not in self.walks:
-            self.walks[category] = CategoryWalk(category, self.previous.get(category), self.incremental, self.max_pages)
+            self.walks[category] = CategoryWalk(category, self.previous.get(category), self.incremental, self.max_pages, self.bounds)
         return self.walks[category]
 
     def unfinished_before(self) -> list[str]:

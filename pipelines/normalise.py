@@ -8,7 +8,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import ArticleItem
 from crawler.text import clean_paragraphs, clean_text, join_paragraphs
-from crawler.urls import canonical_url
+from crawler.urls import canonical_url, is_web_url
 
 from . import ArticleStage
 
@@ -43,7 +43,9 @@ def normalise_article(item: ArticleItem, public_origin: str) -> ArticleItem:
         _unique([{"url": canonical_url(i["url"], public_origin), "caption": clean_text(i["caption"]) or None}
                  for i in images if i.get("url")])
         for images in (item.images, item.offsite_images))
-    item.related_urls = _unique([canonical_url(u, public_origin) for u in item.related_urls if u] )
+    # Only http(s) links are kept as links: a `javascript:` or `data:` one is not a page of anyone's.
+    item.images, item.offsite_images = ([i for i in images if is_web_url(i["url"])] for images in (item.images, item.offsite_images))
+    item.related_urls = _unique([canonical_url(u, public_origin) for u in item.related_urls if is_web_url(u)])
     item.related_urls = [u for u in item.related_urls if u != item.url]
     if item.qr:
         item.qr["caption"] = clean_text(item.qr.get("caption")) or None

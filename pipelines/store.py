@@ -92,7 +92,8 @@ def write_articles(db: Database, payload: dict) -> Counter:
         digest = content_hash(item.title, item.body_text)
         fields |= {"content_hash": digest, "dedup_keys": item.dedup_keys,
                    "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
-                   "crawl.etag": item.etag, "crawl.last_modified": item.last_modified, **provenance}
+                   "crawl.etag": item.etag, "crawl.last_modified": item.last_modified,
+                   "crawl.canonical_refused": item.canonical_refused, **provenance}
         aliases = set(item.url_aliases)
         change: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
         old = stored.get(_id)

@@ -12,6 +12,7 @@ import threading
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -78,8 +79,11 @@ class Replica:
     """Both portals, served on two loopback ports until `stop()`."""
 
     def __init__(self, options: ReplicaOptions | None = None, host: str = "127.0.0.1",
-                 city_port: int = 0, police_port: int = 0) -> None:
+                 city_port: int = 0, police_port: int = 0,
+                 intercept: Callable[[str, str, Callable[[], Answer]], Answer | None] | None = None) -> None:
         self.options = options or ReplicaOptions()
+        # A test's own answers before the replica's (replica/hostile.py): (site, target, the replica's answer) → answer or None.
+        self.intercept = intercept
         self.corpus: Corpus = build_corpus(self.options.articles_per_site, self.options.seed)
         self.state = _State()
         self._index()
@@ -234,7 +238,10 @@ def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # the stdlib's name
             with replica.state.lock:
                 replica.state.requests[site] += 1
-            answer = _meta_answer(replica, self.path) or router(replica, self)
+            answer = _meta_answer(replica, self.path)
+            if answer is None and replica.intercept is not None:
+                answer = replica.intercept(site, self.path, lambda: router(replica, self))
+            answer = answer or router(replica, self)
             answer = _conditional(answer, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"))
             with replica.state.lock:
                 replica.state.log.append((site, self.path, answer.status))

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -27,11 +28,13 @@ from crawler.archive import ARTICLE
 from crawler.dates import utc_now
 from crawler.durable import updates_job
 from crawler.items import ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, FetchFailure
+from crawler.middlewares.scope import OffsiteRefused
 from crawler.mongo import MongoConnection
+from crawler.portals import PORTALS
 from crawler.runs import job_id_of
 from crawler.state import CrawlState, Known
 from crawler.urls import PortalOrigin
-from crawler.walks import Walks
+from crawler.walks import ListingBounds, Step, Walks
 
 from .arguments import CrawlArguments
 from .parsers.common import ListingEntry
@@ -53,8 +56,9 @@ class PortalSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.args = CrawlArguments.parse(raw, self.categories)
         self.origin = PortalOrigin(self.public_origin, self.args.base_url or self.public_origin)
-        # Scrapy's offsite filter as a second guard: the portal's host and its mirror, nothing else.
-        self.allowed_domains = sorted(self.origin.hosts())
+        # The origins every request must stay on (crawler/middlewares/scope.py, and Chromium's rules).
+        portal = PORTALS.get(self.name)
+        self.scope = self.origin.scope(portal.asset_origins if portal else ())
         self.state = CrawlState(self.name)
         self.walks = Walks(self.name, self.args.categories, incremental=False, max_pages=self.args.max_pages)
         self.requested: set[str] = set()  # native ids (or, with none, canonical URLs) asked for in this run
@@ -71,7 +75,12 @@ class PortalSpider(scrapy.Spider):
         mongo = MongoConnection.of(self.crawler)
         self.state = await asyncio.to_thread(CrawlState.load, mongo.db, self.name)
         incremental = not self.args.full and bool(self.state.known)
-        self.walks = await asyncio.to_thread(Walks.load, mongo.db, self.name, self.args.categories, incremental, self.args.max_pages)
+        settings = self.crawler.settings
+        bounds = ListingBounds(margin=settings.getint("PORTAL_LISTING_PAGE_MARGIN"),
+                               stale_pages=settings.getint("PORTAL_LISTING_STALE_PAGES"),
+                               ceiling=settings.getint("PORTAL_LISTING_MAX_PAGES"))
+        self.walks = await asyncio.to_thread(Walks.load, mongo.db, self.name, self.args.categories, incremental, self.args.max_pages,
+                                             bounds)
         await mongo.writer.submit(updates_job(self.walks.started(self.run_id, utc_now())))
         unfinished = self.walks.unfinished_before()
         log.info("%s: %d articles known before this run%s%s", self.name, len(self.state.known), " (full crawl)" if self.args.full else "",
@@ -209,8 +218,8 @@ class PortalSpider(scrapy.Spider):
         if status in GONE and known is not None and not known.rejected:
             yield ArticleRemoved(site=self.name, native_id=known.native_id, url=known.url, http_status=status)
             return
-        yield self.failed_fetch(request.url, failure_reason(failure), request.cb_kwargs.get("listing_url"),
-                                status)
+        first_url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL asked for, not where it led
+        yield self.failed_fetch(first_url, failure_reason(failure), request.cb_kwargs.get("listing_url"), status)
 
     def failed_fetch(self, url: str, reason: str, listing_url: str | None, status: int | None = None) -> FetchFailure:
         """An article given up on for this run: counted, logged, and a record for `rejects` (the next run asks again)."""
@@ -233,11 +242,48 @@ class PortalSpider(scrapy.Spider):
         self.run_facts.setdefault("pages_failed", []).append({"what": what, "url": self.origin.public_url(failure.request.url),
                                                                "reason": reason})
 
+    def walk_bounded(self, category: str, step: Step, page: int) -> None:
+        """A walk stopped by a bound on listings: said in the log and in the run's facts (a portal looping its pages)."""
+        if step is Step.BOUND:
+            self.crawler.stats.inc_value("listing/bounded")
+            log.warning("stopped walking %s at page %d: the listing goes on past any honest end (PORTAL_LISTING_* bounds)", category, page)
+            self.run_facts.setdefault("listings_bounded", []).append({"category": category, "pages": page})
+
+    def page_unreadable(self, response: Response, error: BaseException) -> Iterable[Any]:
+        """A page whose reading raised (crawler/middlewares/page_errors.py): an article, or the article whose
+        QR image it was, becomes a reject naming the failure; a listing page fails its walk, as a page not had."""
+        request = response.request
+        reason = f"parse_error:{type(error).__name__}"
+        if item := request.cb_kwargs.get("item"):  # an article's QR image
+            self.crawler.stats.inc_value("articles/parse_errors")
+            yield self.failed_fetch(item.url, f"{reason} (its QR image)", item.listing_url)
+        elif request.meta.get("archive") == ARTICLE:
+            self.crawler.stats.inc_value("articles/parse_errors")
+            first_url = (request.meta.get("redirect_urls") or [request.url])[0]
+            yield self.failed_fetch(first_url, reason, request.cb_kwargs.get("listing_url"))
+        else:
+            if category := request.cb_kwargs.get("category"):
+                self.walks[category].failed = True
+            self.crawler.stats.inc_value("fetch/failed_pages")
+            self.run_facts.setdefault("pages_failed", []).append(
+                {"what": "page", "url": self.origin.public_url(response.url), "reason": f"{reason}: {error}"[:300]})
+
     def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
         raise NotImplementedError
 
 
 def failure_reason(failure: Failure) -> str:
+    """The reject reason for a request that failed for good: an HTTP status, a refusal, a bound, or a fetch failure."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
+    if failure.check(OffsiteRefused):
+        return failure.value.reason
+    if is_too_large(failure):
+        return "too_large"
     return f"fetch_failed: {failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+def is_too_large(failure: Failure) -> bool:
+    """An answer over DOWNLOAD_MAXSIZE (or a request's `download_maxsize`), as sent or once decompressed."""
+    message = failure.getErrorMessage().lower()
+    return bool(failure.check(DownloadCancelledError, IgnoreRequest)) and ("max size" in message or "download_maxsize" in message)

@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Request, Response, TextResponse
 
+from crawler.browser import RefusingProxy, browser_settings
 from crawler.middlewares.browser_check import browser_meta
 from crawler.middlewares.incomplete import COMPLETE_MARKER
+from crawler.middlewares.scope import Refusals
 from crawler.walks import Step
 
 from .base import PRIORITY_LISTING, PortalSpider
@@ -45,6 +49,20 @@ class PoliceBrowserCheck:
     def is_browser_check(response: TextResponse) -> bool:
         return parser.is_challenge(response)
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        """The spider, with Chromium kept on its scope: other origins aborted, redirect hops refused by a proxy."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.frozen:  # a test's crawler, settings fixed before the spider: no browser is launched
+            return spider
+        refusals = Refusals.of(crawler)
+        proxy = RefusingProxy(lambda url: refusals.refuse(url, True, "Chromium's redirect, by its proxy"),
+                              on_background=lambda url: crawler.stats.inc_value("scope/browser_background_refused")).start()
+        crawler.signals.connect(lambda: proxy.stop(), signal=signals.spider_closed, weak=False)
+        crawler.settings.update(browser_settings(crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"), spider.scope, proxy,
+                                                 lambda url: refusals.refuse(url, False, "Chromium")), priority="spider")
+        return spider
+
 
 class CongAnHaiphongSpider(PoliceBrowserCheck, PortalSpider):
     parser = parser
@@ -60,7 +78,7 @@ class CongAnHaiphongSpider(PoliceBrowserCheck, PortalSpider):
         await self.load_state()
         for path in self.args.categories:
             yield Request(parser.category_url(self.origin, path), callback=self.parse_category, errback=self.listing_failed,
-                          priority=PRIORITY_LISTING, meta=browser_meta(LISTING_READY), cb_kwargs={"category": path})
+                          priority=PRIORITY_LISTING, meta=browser_meta(LISTING_READY, scope=self.scope), cb_kwargs={"category": path})
         for request in self.known_article_requests():
             yield request
 
@@ -104,7 +122,8 @@ class CongAnHaiphongSpider(PoliceBrowserCheck, PortalSpider):
             if walk.sweep_left == 0:
                 yield from self.removals_in(category)
             return
-        step = walk.read(page, (e.native_id for e in entries), len(news), listing.has_next)
+        step = walk.read(page, (e.native_id for e in entries), len(news), listing.has_next, (e.native_id or e.url for e in entries))
+        self.walk_bounded(category, step, page)
         if step is Step.NEXT:
             yield self.news_list_request(category, page + 1)
         elif step is Step.END:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,12 +45,12 @@ def reparse_spider(site: str) -> type:
             for record in self.archived:
                 self.crawler.stats.inc_value("reparse/articles")
                 response = as_response(record)
-                for out in self._answered(self.parse_article(response, record.listing_url, record.seen_url or record.url)):
+                async for out in self._answered(self.parse_article(response, record.listing_url, record.seen_url or record.url)):
                     yield out
 
-        def _answered(self, outputs: Iterable[Any]) -> Iterable[Any]:
+        async def _answered(self, outputs: Iterable[Any] | AsyncIterable[Any] | None) -> AsyncIterator[Any]:
             """The callback's items; its image requests answered from the archive, never sent."""
-            for out in outputs or ():
+            async for out in outputs_of(outputs):
                 if not isinstance(out, Request):
                     yield out
                     continue
@@ -59,7 +59,8 @@ def reparse_spider(site: str) -> type:
                     self.crawler.stats.inc_value("reparse/images_missing")
                     log.warning("not in the archive: %s (asked for by %s)", out.url, out.callback.__name__)
                     continue
-                yield from self._answered(out.callback(as_response(image), **out.cb_kwargs))
+                async for answered in self._answered(out.callback(as_response(image), **out.cb_kwargs)):
+                    yield answered
 
         run_kind = "reparse"  # in crawl_runs: not a crawl of the portal
 
@@ -72,3 +73,15 @@ def reparse_spider(site: str) -> type:
 
     ReparseSpider.__name__ = ReparseSpider.__qualname__ = f"Reparse{base.__name__}"
     return ReparseSpider
+
+
+async def outputs_of(outputs: Iterable[Any] | AsyncIterable[Any] | None) -> AsyncIterator[Any]:
+    """A callback's outputs, whether it is a plain or an async generator (the QR decoding awaits its thread)."""
+    if outputs is None:
+        return
+    if isinstance(outputs, AsyncIterable):
+        async for out in outputs:
+            yield out
+    else:
+        for out in outputs:
+            yield out

@@ -16,16 +16,17 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.archive import IMAGE
 from crawler.items import ArticleItem, FetchFailure, SiteFacts
-from crawler.qr import BrokenImageError, decode_qr
+from crawler.qr import BrokenImageError, ImageTooLarge, QrDecoder
 from crawler.walks import Step
 
-from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason
+from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason, is_too_large
 from .parsers import thanhphohaiphong as parser
 
 API_PAGE_SIZE = 100
@@ -77,7 +78,9 @@ class ThanhphohaiphongSpider(PortalSpider):
         news = [e for e in entries if self.wants(e)]
         for entry in news:
             yield self.article_request(entry, response)
-        step = self.walks[category].read(page, (e.native_id for e in entries), len(news), listing.has_next)
+        step = self.walks[category].read(page, (e.native_id for e in entries), len(news), listing.has_next,
+                                         (e.native_id or e.url for e in entries))
+        self.walk_bounded(category, step, page)
         if step is Step.NEXT:
             yield self.listing_request(self.origin.fetch_url(listing.next_url), category, page + 1)
             return
@@ -86,6 +89,11 @@ class ThanhphohaiphongSpider(PortalSpider):
     def listing_failed(self, failure: Failure) -> Iterable[Any]:
         yield from super().listing_failed(failure)
         yield from self.walk_ended()
+
+    def page_unreadable(self, response: Response, error: BaseException) -> Iterable[Any]:
+        yield from super().page_unreadable(response, error)
+        if getattr(response.request.callback, "__name__", None) == "parse_listing":
+            yield from self.walk_ended()  # the walk ends here, unfinished
 
     def walk_ended(self) -> Iterable[Request]:
         """Walks that listed every category to its end show which known articles are gone."""
@@ -193,33 +201,58 @@ class ThanhphohaiphongSpider(PortalSpider):
         item = self.finish_item(parser.parse_article(response, self.origin, layout), response, listing_url, seen_url)
         if not self.fanpage_requested and (fanpage := parser.parse_fanpage_qr(response, self.origin)):
             self.fanpage_requested = True
-            yield Request(self.origin.fetch_url(fanpage["image_url"]), callback=self.parse_fanpage_qr,
-                          priority=PRIORITY_ASSET, cb_kwargs={"fanpage": fanpage}, meta={"archive": IMAGE})
+            yield self.image_request(fanpage["image_url"], self.parse_fanpage_qr, cb_kwargs={"fanpage": fanpage})
         if item.qr and item.qr["image_url"]:
-            yield Request(self.origin.fetch_url(item.qr["image_url"]), callback=self.attach_qr, errback=self.qr_failed,
-                          priority=PRIORITY_ASSET, cb_kwargs={"item": item}, dont_filter=True, meta={"archive": IMAGE})
+            # dont_filter: a retried article asks for its QR image again. The scope rule still applies.
+            yield self.image_request(item.qr["image_url"], self.attach_qr, errback=self.qr_failed, cb_kwargs={"item": item},
+                                     dont_filter=True)
         else:
             yield item
 
-    def attach_qr(self, response: Response, item: ArticleItem) -> Iterable[Any]:
+    @cached_property
+    def qr_decoder(self) -> QrDecoder:
+        settings = self.crawler.settings
+        decoder = QrDecoder(settings.getint("PORTAL_MAX_IMAGE_PIXELS"), settings.getfloat("PORTAL_QR_DECODE_TIMEOUT"))
+        self.crawler.signals.connect(decoder.close, signal=signals.spider_closed, weak=False)
+        return decoder
+
+    def image_request(self, url: str, callback: Any, **kwargs: Any) -> Request:
+        """An image of the portal's, no larger than PORTAL_MAX_IMAGE_BYTES."""
+        return Request(self.origin.fetch_url(url), callback=callback, priority=PRIORITY_ASSET,
+                       meta={"archive": IMAGE, "download_maxsize": self.crawler.settings.getint("PORTAL_MAX_IMAGE_BYTES")}, **kwargs)
+
+    async def attach_qr(self, response: Response, item: ArticleItem) -> AsyncIterator[Any]:
         try:
-            payload = decode_qr(response.body)
+            payload = await self.qr_decoder.decode(response.body)
         except BrokenImageError:
             # A PNG cut off in transit is the network's fault, not the portal's: fetch it again.
             if retry := get_retry_request(response.request, spider=self, reason="broken_image"):
                 yield retry
                 return
             payload = None
+        except ImageTooLarge as error:
+            self.logger.warning("not decoding the QR image of %s: %s", item.url, error)
+            yield self.failed_fetch(item.url, "image_too_large (its QR image)", item.listing_url)
+            return
+        except TimeoutError:
+            yield self.failed_fetch(item.url, "qr_decode_timeout (its QR image)", item.listing_url)
+            return
         item.qr["payload"] = payload
         item.qr["matches_url"] = parser.qr_is_for(payload, item.url)
         yield item
 
     def qr_failed(self, failure: Failure) -> Iterable[FetchFailure]:
         """The QR image could not be had: the network's fault, not the article's. It is a failed
-        fetch of the article (asked for again next run), never a `qr_unreadable` reject."""
+        fetch of the article (asked for again next run), never a `qr_unreadable` reject; an image
+        over the size bound or on another origin is a reject saying so."""
         item: ArticleItem = failure.request.cb_kwargs["item"]
-        yield self.failed_fetch(item.url, f"{failure_reason(failure)} (its QR image)", item.listing_url)
+        reason = "image_too_large" if is_too_large(failure) else failure_reason(failure)
+        yield self.failed_fetch(item.url, f"{reason} (its QR image)", item.listing_url)
 
-    def parse_fanpage_qr(self, response: Response, fanpage: dict) -> Iterable[SiteFacts]:
-        payload = decode_qr(response.body)
+    async def parse_fanpage_qr(self, response: Response, fanpage: dict) -> AsyncIterator[SiteFacts]:
+        try:
+            payload = await self.qr_decoder.decode(response.body)
+        except (BrokenImageError, ImageTooLarge, TimeoutError) as error:
+            self.logger.warning("the fanpage QR image could not be read: %s", type(error).__name__)
+            payload = None
         yield SiteFacts(site=self.name, facts={"fanpage_qr": {**fanpage, "payload": payload}})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from crawler.alerts import AlertConfigError, smtp_settings
 from crawler.runs import EXIT_FAILED
 
 
@@ -14,6 +16,12 @@ class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give one spider to crawl")
+        try:
+            smtp_settings()  # an alert set up to leak its password is refused now, not when it would fire
+        except AlertConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)

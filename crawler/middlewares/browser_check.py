@@ -42,6 +42,7 @@ from scrapy_playwright.page import PageMethod
 
 from crawler.dates import utc_now
 from crawler.mongo import MongoConnection
+from crawler.urls import PortalScope
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,20 @@ async def forget_cookies(page, request) -> None:  # page: a playwright Page; bef
     await page.context.clear_cookies()
 
 
-def browser_meta(ready_selector: str, timeout_ms: int = 20_000, fresh: bool = False) -> dict:
+async def wait_until_ready(page, selector: str, timeout_ms: int, scope: PortalScope | None) -> None:  # page: a playwright Page
+    """Wait for the page's real content, unless the page ended on another origin (a redirect the browser's
+    proxy refused): then there is nothing to wait for, and the scope middleware refuses the answer at once."""
+    if scope is not None and not scope.allows(page.url):
+        return
+    await page.wait_for_selector(selector, timeout=timeout_ms)
+
+
+def browser_meta(ready_selector: str, timeout_ms: int = 20_000, fresh: bool = False, scope: PortalScope | None = None) -> dict:
     """Request meta that renders a page in Chromium, waits for real content, reads the cookies."""
     meta = {
         "playwright": True,
         "playwright_page_methods": [
-            PageMethod("wait_for_selector", ready_selector, timeout=timeout_ms),
+            PageMethod(wait_until_ready, ready_selector, timeout_ms, scope),
             PageMethod(read_cookies),
         ],
     }
@@ -302,7 +311,8 @@ class BrowserCheckMiddleware:
         log.info("browser check: earning a new %s cookie in Chromium%s", self.cookie_name, " before the old one expires" if fresh else "")
         self.crawler.stats.inc_value("browser_check/passed_in_browser")
         held = self.cookies.get(self.cookie_name)
-        visit = Request(spider.browser_check_url, meta=browser_meta(spider.browser_ready_selector, fresh=fresh), dont_filter=True)
+        meta = browser_meta(spider.browser_ready_selector, fresh=fresh, scope=getattr(spider, "scope", None))
+        visit = Request(spider.browser_check_url, meta=meta, dont_filter=True)
         response = await self.crawler.engine.download_async(visit)
         if self.cookies.get(self.cookie_name) in (None, held) or spider.is_browser_check(response):
             raise RuntimeError(f"no new {self.cookie_name} cookie after visiting {visit.url}")

@@ -65,13 +65,24 @@ def text_of(node: Selector | SelectorList | None) -> str:
     return clean_text(" ".join(texts))
 
 
-def _add_readable_texts(element: etree._Element, texts: list[str]) -> None:
-    if element.text:
-        texts.append(element.text)
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _HIDDEN:  # a comment's tag is a function: no text of its own
-            _add_readable_texts(child, texts)
-        if child.tail:
+def _add_readable_texts(root: etree._Element, texts: list[str]) -> None:
+    """The text under `root` in document order, hidden elements skipped: an explicit stack, not recursion,
+    so a page nested thousands of elements deep is read like any other (Python's recursion limit is 1,000)."""
+    if root.text:
+        texts.append(root.text)
+    stack = [(root, iter(root))]
+    while stack:
+        element, children = stack[-1]
+        child = next(children, None)
+        if child is None:  # the element is done: its tail follows it (the root's is not under it)
+            stack.pop()
+            if stack and element.tail:
+                texts.append(element.tail)
+        elif isinstance(child.tag, str) and child.tag not in _HIDDEN:  # a comment's tag is a function: no text of its own
+            if child.text:
+                texts.append(child.text)
+            stack.append((child, iter(child)))
+        elif child.tail:
             texts.append(child.tail)
 
 
@@ -165,6 +176,13 @@ class ArticlePage:
         self.document = document_of(response)
         self.origin = origin
         self.base = response.url
+        self.canonical_refused: str | None = None  # a canonical link not taken (not http(s) on the portal)
+
+    def stored_url(self, canonical_link: str | None) -> str:
+        """The URL the record is stored under: the page's canonical link if it is the portal's, else the fetched URL."""
+        url, refused = self.origin.stored_url(canonical_link, self.base)
+        self.canonical_refused = self.canonical_refused or refused
+        return url
 
     @cached_property
     def content(self) -> SelectorList:
@@ -199,4 +217,4 @@ class ArticlePage:
     def to_item(self) -> ArticleItem:
         values = {name: getattr(self, name)() for name in fields_of(IDENTITY, CONTENT) if name != "site"}
         return ArticleItem(site=self.site, **values, seen_urls=[self.origin.public_url(self.response.url)],
-                           http_status=self.response.status)
+                           http_status=self.response.status, canonical_refused=self.canonical_refused)

@@ -98,7 +98,7 @@ class PoliceArticlePage(ArticlePage):
 
     @cached_property
     def canonical(self) -> str:
-        return self.origin.canonical_url(meta_content(self.document, "og:url") or self.base, self.base)
+        return self.stored_url(meta_content(self.document, "og:url"))
 
     @cached_property
     def shown(self) -> tuple[str | None, datetime | None]:

@@ -147,8 +147,7 @@ class CityArticlePage(ArticlePage):
         return _native_id(self.document)
 
     def url(self) -> str:
-        canonical = self.document.css('link[rel="canonical"]::attr(href)').get() or meta_content(self.document, "og:url") or self.base
-        return self.origin.canonical_url(canonical, self.base)
+        return self.stored_url(self.document.css('link[rel="canonical"]::attr(href)').get() or meta_content(self.document, "og:url"))
 
     def title(self) -> str | None:
         return first_text(self.document, "h1.entry-title") or meta_content(self.document, "og:title") or None
