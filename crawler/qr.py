@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import zxingcpp
@@ -29,7 +30,10 @@ def decode_qr(image_bytes: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str |
     Raises BrokenImageError when the bytes are not a whole image, which a retry may mend.
     """
     try:
-        with Image.open(io.BytesIO(image_bytes)) as image:
+        with warnings.catch_warnings():  # Pillow warns of a large image as it opens it; our own bound, lower, decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(image_bytes))
+        with image:
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageTooLarge(f"{width} x {height} pixels, more than {max_pixels:,}")

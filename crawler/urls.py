@@ -90,10 +90,6 @@ class PortalOrigin:
         object.__setattr__(self, "_crawl_host", _bare_host(self._crawl_parts.netloc))
         object.__setattr__(self, "_hosts", frozenset({_bare_host(self._public_parts.netloc), self._crawl_host}))
 
-    def hosts(self) -> set[str]:
-        """The host names (no port) the portal is reached under, for Scrapy's `allowed_domains`."""
-        return {urlsplit(origin).hostname.removeprefix("www.") for origin in (self.public, self.crawl) if urlsplit(origin).hostname}
-
     def scope(self, asset_origins: tuple[str, ...] = ()) -> PortalScope:
         """Where this crawl may send requests. Against the live portal: its public origin over http and
         https, with and without `www.` (the portal redirects between them). Against a mirror or the

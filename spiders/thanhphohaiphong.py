@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from crawler.archive import IMAGE
 from crawler.items import ArticleItem, FetchFailure, SiteFacts
 from crawler.qr import BrokenImageError, ImageTooLarge, QrDecoder
+from crawler.urls import is_web_url, origin_label
 from crawler.walks import Step
 
 from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason, is_too_large
@@ -202,7 +203,9 @@ class ThanhphohaiphongSpider(PortalSpider):
         if not self.fanpage_requested and (fanpage := parser.parse_fanpage_qr(response, self.origin)):
             self.fanpage_requested = True
             yield self.image_request(fanpage["image_url"], self.parse_fanpage_qr, cb_kwargs={"fanpage": fanpage})
-        if item.qr and item.qr["image_url"]:
+        if item.qr and item.qr["image_url"] and not is_web_url(item.qr["image_url"]):  # `javascript:`, `data:`: no request at all
+            yield self.failed_fetch(item.url, f"offsite_request:{origin_label(item.qr['image_url'])} (its QR image)", item.listing_url)
+        elif item.qr and item.qr["image_url"]:
             # dont_filter: a retried article asks for its QR image again. The scope rule still applies.
             yield self.image_request(item.qr["image_url"], self.attach_qr, errback=self.qr_failed, cb_kwargs={"item": item},
                                      dont_filter=True)

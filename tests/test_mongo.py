@@ -7,7 +7,7 @@ from pymongo.errors import PyMongoError
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.mongo import MongoConnection, MongoUnavailable, connect, open_database, read_ahead, redact
+from crawler.mongo import MongoConnection, MongoUnavailable, connect, is_loopback, open_database, read_ahead, redact
 
 
 def settings(**values):
@@ -50,6 +50,32 @@ def test_a_data_folder_in_use_gets_the_friendly_message_not_a_traceback(tmp_path
         holder.stop()
     assert second.returncode == 1 and "Traceback" not in second.stderr
     assert "if another process holds that folder" in second.stderr
+
+
+def test_redact_masks_secret_query_parameters_and_passwords_inside_messages():
+    uri = ("mongodb://db:27017/?authSource=admin&tlsCertificateKeyFilePassword=hunter2"
+           "&authMechanismProperties=AWS_SESSION_TOKEN:FwoGZX")
+    assert redact(uri) == "mongodb://db:27017/?authSource=admin&tlsCertificateKeyFilePassword=***&authMechanismProperties=***"
+    message = "scrapyd at https://ops:s3cret@127.0.0.1:6800/: listjobs failed (see https://h/x?api_key=k&project=p)"
+    assert redact(message) == "scrapyd at https://ops:***@127.0.0.1:6800/: listjobs failed (see https://h/x?api_key=***&project=p)"
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True),
+                                                ("0.0.0.0", False), ("192.0.2.10", False), ("db.example.org", False)])
+def test_only_loopback_hosts_are_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_the_embedded_server_refuses_a_non_loopback_host_unless_told_and_then_warns(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    refused = subprocess.run([sys.executable, "-m", "crawler", "mongo-server", "--data-dir", str(tmp_path / "m"), "--host", "0.0.0.0"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 2 and "not a loopback address" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert not (tmp_path / "m").exists()  # nothing started, nothing created
 
 
 def test_redact_masks_the_password_of_any_uri():

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from crawler.durable import apply_updates
 from crawler.state import CrawlState, Known
-from crawler.walks import CategoryWalk, Step, WalkRecord, Walks
+from crawler.walks import CategoryWalk, ListingBounds, Step, WalkRecord, Walks
 from tests.helpers import fresh_db
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -102,3 +102,24 @@ def test_a_listed_article_without_an_id_is_known_by_its_url_or_a_former_url():
     state.by_url = {url: "24168", old: "24168"}
     assert state.identify(None, url) == state.identify(None, old) == "24168"
     assert state.identify("99", url) == "99" and state.identify(None, url + "?p=2") is None
+
+
+def test_an_endless_listing_stops_after_a_run_of_pages_with_nothing_new():
+    walk = CategoryWalk("van-hoa-xa-hoi", previous=None, incremental=False, bounds=ListingBounds(stale_pages=3))
+    steps = [walk.read(1, ["1", "2"], 2, has_next=True)]
+    steps += [walk.read(page, ["1", "2"], 0, has_next=True) for page in range(2, 10)]
+    assert steps[:3] == [Step.NEXT] * 3 and steps[3] is Step.BOUND  # pages 2, 3, 4 repeat page 1
+    assert not walk.reached_end and not walk.whole
+
+
+def test_a_listing_without_ids_is_told_new_by_its_urls():
+    walk = CategoryWalk("kinh-te", previous=None, incremental=False, bounds=ListingBounds(stale_pages=2))
+    for page in range(1, 6):
+        assert walk.read(page, [None, None], 2, has_next=True, keys=[f"u{page}a", f"u{page}b"]) is Step.NEXT
+
+
+def test_a_listing_stops_past_its_stated_count_or_the_ceiling():
+    stated = CategoryWalk("x", previous=None, incremental=False, total_pages=3, bounds=ListingBounds(margin=2))
+    assert [stated.read(p, [str(p)], 1, has_next=True) for p in range(1, 6)] == [Step.NEXT] * 4 + [Step.BOUND]
+    ceiling = CategoryWalk("x", previous=None, incremental=False, bounds=ListingBounds(ceiling=4))
+    assert [ceiling.read(p, [str(p)], 1, has_next=True) for p in range(1, 5)] == [Step.NEXT] * 3 + [Step.BOUND]
