@@ -147,3 +147,15 @@ def test_a_caller_that_stops_early_stops_the_thread_and_closes_the_cursor():
     reader.close()
     assert closed.wait(5)
     assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_embedded_server_has_its_test_commands_off(mongo_uri):
+    from pymongo.errors import OperationFailure
+
+    client, _ = connect(mongo_uri, "failpoints")
+    try:
+        with pytest.raises(OperationFailure, match="no such command"):
+            client.admin.command({"configureFailPoint": "failCommand", "mode": "alwaysOn",
+                                  "data": {"failCommands": ["insert"], "errorCode": 2}})
+    finally:
+        client.close()
