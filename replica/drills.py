@@ -148,10 +148,30 @@ def wait_for_requests(replica: Replica, site: str, count: int, crawl: Crawl, tim
     raise TimeoutError(f"{site}: fewer than {count} requests after {timeout:.0f} s")
 
 
-def interrupt(crawl: Crawl, how: signal.Signals, timeout: float = 120) -> int:
-    """Send a signal to a crawl and wait for it to end; its exit status (negative: killed by the signal)."""
-    crawl.proc.send_signal(how)
+def interrupt(crawl: Crawl, how: signal.Signals, timeout: float = 120, replica: Replica | None = None) -> int:
+    """Send a signal to a crawl and wait for it to end; its exit status (negative: killed by the signal).
+
+    Given the replica, article pages are held while the signal lands, and released once the crawl
+    says it is shutting down: however fast the machine, the crawl is cut off before its end."""
+    if replica is not None:
+        replica.hold_articles()
+    try:
+        crawl.proc.send_signal(how)
+        if replica is not None and how is not signal.SIGKILL:
+            wait_for_log(crawl, "shutting down gracefully", timeout)
+    finally:
+        if replica is not None:
+            replica.release_articles()
     return crawl.proc.wait(timeout=timeout)
+
+
+def wait_for_log(crawl: Crawl, text: str, timeout: float = 300) -> None:
+    """Wait until the crawl's log says `text` (or the crawl ended)."""
+    deadline = time.monotonic() + timeout
+    while text not in crawl.log and crawl.proc.poll() is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the crawl's log never said {text!r} in {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 _CLIENTS: dict[str, Database] = {}

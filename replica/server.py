@@ -92,6 +92,8 @@ class Replica:
             POLICE: _Server((host, police_port), _handler(self, POLICE)),
         }
         self._threads: list[threading.Thread] = []
+        self._articles_open = threading.Event()  # cleared by hold_articles: article answers wait (a drill's gate)
+        self._articles_open.set()
         self.day = 0
         self.offsite = _OffsiteHost(host="127.0.0.2") if self.options.hostile else None
         if self.offsite is not None:
@@ -140,6 +142,13 @@ class Replica:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def hold_articles(self) -> None:
+        """Article pages are not answered until `release_articles`: a drill interrupts a crawl that cannot finish meanwhile."""
+        self._articles_open.clear()
+
+    def release_articles(self) -> None:
+        self._articles_open.set()
 
     def is_article_path(self, site: str, target: str) -> bool:
         path = urlsplit(target).path
@@ -236,6 +245,8 @@ def _handler(replica: Replica, site: str) -> type[BaseHTTPRequestHandler]:
             return format_datetime(replica.corpus.today.astimezone(UTC), usegmt=True)
 
         def do_GET(self) -> None:  # the stdlib's name
+            if not replica._articles_open.is_set() and replica.is_article_path(site, self.path):
+                replica._articles_open.wait(timeout=600)
             with replica.state.lock:
                 replica.state.requests[site] += 1
             answer = _meta_answer(replica, self.path)

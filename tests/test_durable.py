@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -48,38 +47,51 @@ def test_jobs_are_written_in_the_order_they_were_submitted(mongo, tmp_path):
 
 
 def test_an_outage_within_the_budget_loses_nothing_and_never_blocks_the_event_loop(mongo, tmp_path):
-    writer, counts, gave_up = writer_for(mongo, tmp_path, budget=60, max_pending=2)
-    ticks = 0
+    writer, counts, gave_up = writer_for(mongo, tmp_path, budget=120, max_pending=2)
+    ticks, submitted = 0, 0
 
-    async def crawl_while_mongodb_is_away() -> float:
-        nonlocal ticks
-        mongo.kill()
-        started = time.monotonic()
-        # Away longer than pymongo's server selection (5 s), so the writer itself meets the outage.
-        restart = asyncio.get_running_loop().run_in_executor(None, lambda: (time.sleep(8), mongo.start()))
+    async def until(condition, timeout: float = 120) -> None:
+        """Wait for a condition of the test's (an event, not a time); fail after a generous timeout."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, "the awaited event never came"
+            await asyncio.sleep(0.01)
+
+    async def crawl_while_mongodb_is_away() -> tuple[int, int]:
+        nonlocal ticks, submitted
 
         async def ticking() -> None:
             nonlocal ticks
-            while not restart.done():
+            while True:
                 ticks += 1
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.01)
 
-        ticker = asyncio.ensure_future(ticking())
-        for n in range(10):
-            await writer.submit(numbered(n))  # waits for a place once two jobs wait: back-pressure
-        waited = time.monotonic() - started
+        async def submitting() -> None:
+            nonlocal submitted
+            for n in range(10):
+                await writer.submit(numbered(n))  # waits for a place once two jobs wait: back-pressure
+                submitted += 1
+
+        mongo.kill()
+        ticker, submitter = asyncio.ensure_future(ticking()), asyncio.ensure_future(submitting())
+        # The writer meets the outage, and the submitter is held back with two jobs waiting…
+        await until(lambda: writer.outage_started is not None and len(writer._pending) == 2 and not submitter.done())
+        held_at, ticks_then = submitted, ticks
+        # …while the event loop goes on (downloads would): it keeps ticking, the submitter stays where it was.
+        await until(lambda: ticks >= ticks_then + 50)
+        assert submitted == held_at and not submitter.done()
+        await asyncio.get_running_loop().run_in_executor(None, mongo.start)
+        await submitter
         await writer.drain()
-        await restart
-        await ticker
-        return waited
+        ticker.cancel()
+        return held_at, ticks - ticks_then
 
-    waited = asyncio.run(crawl_while_mongodb_is_away())
+    held_at, ticked = asyncio.run(crawl_while_mongodb_is_away())
     writer.close()
     db = database(mongo.uri, "durable")
     assert db.things.count_documents({}) == 10 and db.log.find_one({"_id": "order"})["seen"] == list(range(10))
     assert counts["mongo/outages_ridden"] == 1 and not gave_up and not spill_files(tmp_path / "spill")
-    assert waited >= 3  # the submitter was held back while MongoDB was away…
-    assert ticks >= 40  # …while the event loop went on (downloads would have)
+    assert held_at < 10 and ticked >= 50  # the submitter was held back while the event loop went on
 
 
 def test_a_longer_outage_spills_every_later_write_in_order_and_a_replay_writes_them_once(mongo, tmp_path):
