@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import stages  # noqa: E402
-from crawler.mongo import connect, start_embedded_server  # noqa: E402
 from crawler.portals import NAMES  # noqa: E402
+from crawler.storage.mongo import connect, start_embedded_server  # noqa: E402
 from replica.server import hpcc_value  # noqa: E402
 
 STAGED_ARTICLES = 1500  # articles whose stages are timed one by one (bench/stages.py)

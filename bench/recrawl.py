@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.demo import DemoOptions, run_spiders  # noqa: E402
-from crawler.mongo import connect, start_embedded_server  # noqa: E402
+from crawler.cli.demo import DemoOptions, run_spiders  # noqa: E402
 from crawler.portals import NAMES as SPIDERS  # noqa: E402
+from crawler.storage.mongo import connect, start_embedded_server  # noqa: E402
 from replica.server import Replica, ReplicaOptions  # noqa: E402
 
 

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.demo import DemoOptions, run_spiders  # noqa: E402
-from crawler.mongo import connect, start_embedded_server  # noqa: E402
+from crawler.cli.demo import DemoOptions, run_spiders  # noqa: E402
 from crawler.portals import NAMES  # noqa: E402
-from crawler.reposts import Body, keys_of  # noqa: E402
+from crawler.reposts.similarity import Body, keys_of  # noqa: E402
+from crawler.storage.mongo import connect, start_embedded_server  # noqa: E402
 from pipelines.deduplicate import resolve_reposts  # noqa: E402
 from pipelines.store import ensure_indexes  # noqa: E402
 from replica.corpus import build_corpus  # noqa: E402

@@ -43,10 +43,10 @@ from scrapy.statscollectors import MemoryStatsCollector  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler import settings as project_settings  # noqa: E402
-from crawler.archive import ARTICLE, IMAGE, WarcArchive, as_response, crawl_origin_of, latest_by_page, read_archive  # noqa: E402
 from crawler.items import ArticleItem  # noqa: E402
-from crawler.mongo import connect, start_embedded_server  # noqa: E402
 from crawler.portals import NAMES, PORTALS  # noqa: E402
+from crawler.storage.archive import ARTICLE, IMAGE, WarcArchive, as_response, crawl_origin_of, latest_by_page, read_archive  # noqa: E402
+from crawler.storage.mongo import connect, start_embedded_server  # noqa: E402
 from pipelines.deduplicate import DeduplicateArticlePipeline  # noqa: E402
 from pipelines.normalise import NormaliseArticlePipeline  # noqa: E402
 from pipelines.store import articles_job, ensure_indexes, write_articles  # noqa: E402

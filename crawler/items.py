@@ -41,7 +41,7 @@ class ArticleItem:
     related_urls: list[str] = _kind(CONTENT, default_factory=list)
     # Filled by the pipelines (the deduplicate stage).
     url_aliases: list[str] = _kind(PIPELINE, default_factory=list)
-    dedup_keys: list[int] = _kind(PIPELINE, default_factory=list)  # what reposts are found by (crawler.reposts)
+    dedup_keys: list[int] = _kind(PIPELINE, default_factory=list)  # what reposts are found by (crawler.reposts.similarity)
     # How it was fetched: every URL it was seen under, where it was listed, the answer's status.
     seen_urls: list[str] = _kind(FETCH, default_factory=list)
     listing_url: str | None = _kind(FETCH, default=None)

@@ -42,13 +42,13 @@ MONGO_BATCH_SIZE = 100
 # Settle reposts across the collection when the crawl closes. A reparse's processes leave it to
 # the command, which settles once after all of them: one sweep of the collection, not one a process.
 PORTAL_REPOSTS_AT_CLOSE = True
-# Writes go through one worker thread (crawler.durable): at most this many batches wait for it,
+# Writes go through one worker thread (crawler.storage.durable): at most this many batches wait for it,
 # then the pipelines wait (back-pressure) instead of the downloads freezing.
 MONGO_MAX_PENDING_JOBS = 20
 # An outage shorter than this is ridden through with no loss; a longer one spills the pending
 # writes to PORTAL_DATA_DIR/spill/, closes the crawl (exit status 3), and the next run replays them.
 MONGO_OUTAGE_BUDGET = float(os.environ.get("MONGO_OUTAGE_BUDGET", "300"))
-# The raw archive (crawler/archive.py): every article page and image fetched, as WARC under PORTAL_DATA_DIR/archive,
+# The raw archive (crawler/storage/archive.py): every article page and image fetched, as WARC under PORTAL_DATA_DIR/archive,
 # a new file past this size; `python -m crawler reparse` re-extracts from it.
 PORTAL_ARCHIVE_ENABLED = os.environ.get("PORTAL_ARCHIVE_ENABLED", "1") == "1"
 PORTAL_ARCHIVE_MAX_MB = 256.0
@@ -125,16 +125,16 @@ ITEM_PIPELINES = {
     "pipelines.store.StoreInMongoPipeline": 400,
 }
 EXTENSIONS = {
-    "crawler.mongo.MongoConnection": 100,  # the crawl's one MongoDB connection and write path
-    "crawler.runs.CrawlRunRecorder": 500,
-    "crawler.archive.WarcArchive": 520,
+    "crawler.storage.mongo.MongoConnection": 100,  # the crawl's one MongoDB connection and write path
+    "crawler.operations.runs.CrawlRunRecorder": 500,
+    "crawler.storage.archive.WarcArchive": 520,
     # Spidermon counts how often each field of the stored articles is filled (the fill-rate monitor reads it).
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,
-    "crawler.logformatter.RootLogLevel": 530,  # a DEBUG line costs nothing at INFO
+    "crawler.operations.logformatter.RootLogLevel": 530,  # a DEBUG line costs nothing at INFO
 }
 
-# Monitoring (crawler/monitors.py): Spidermon monitors run when a run closes, in every profile;
-# their results go into crawl_runs.monitors, failures to the log, e-mail and a webhook (crawler/alerts.py).
+# Monitoring (crawler/operations/monitors.py): Spidermon monitors run when a run closes, in every profile;
+# their results go into crawl_runs.monitors, failures to the log, e-mail and a webhook (crawler/operations/alerts.py).
 PORTAL_MONITORS_ENABLED = os.environ.get("PORTAL_MONITORS_ENABLED", "1") == "1"
 SPIDERMON_ENABLED = True
 SPIDERMON_ADD_FIELD_COVERAGE = True
@@ -174,7 +174,7 @@ PLAYWRIGHT_ABORT_REQUEST = None
 # -s 'PORTAL_PARSER_PIN={"thanhphohaiphong": "2019"}' (how a crawl fared before a layout was added).
 PORTAL_PARSER_PIN: dict[str, str] = {}
 
-LOG_FORMATTER = "crawler.logformatter.PortalLogFormatter"  # a dropped item's reason, not its whole body
+LOG_FORMATTER = "crawler.operations.logformatter.PortalLogFormatter"  # a dropped item's reason, not its whole body
 LOG_LEVEL = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
 
 # Incremental recrawls (see spiders/base.py).

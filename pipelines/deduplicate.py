@@ -1,7 +1,7 @@
 """Stage 3: one document per article, whatever URL it came under; reposts point to their original.
 
 Within a run, an article met again under another URL only adds aliases. Across runs and
-portals, a repost (an edited copy, `crawler.reposts` decides) gets `duplicate_of` (its story's
+portals, a repost (an edited copy, `crawler.reposts.similarity` decides) gets `duplicate_of` (its story's
 original: the one that credits no other source, as `Nguồn. ANHP` does, else the earliest) and
 `repost` (score, method, when, matched with what); close pairs that are not linked, such as
 routine notices, are kept in `repost_candidates` for review.
@@ -28,11 +28,11 @@ from pymongo.database import Database
 from scrapy.crawler import Crawler
 
 from crawler.dates import utc_now
-from crawler.durable import handles
 from crawler.items import ArticleItem
-from crawler.mongo import read_ahead
 from crawler.portals import PORTALS
-from crawler.reposts import Body, Candidate, best_match, compare, keys_of
+from crawler.reposts.similarity import Body, Candidate, best_match, compare, keys_of
+from crawler.storage.durable import handles
+from crawler.storage.mongo import read_ahead
 
 from . import ArticleStage
 

@@ -7,8 +7,8 @@ import unicodedata
 from scrapy.crawler import Crawler
 
 from crawler.items import ArticleItem
-from crawler.text import clean_paragraphs, clean_text, join_paragraphs
 from crawler.urls import canonical_url, is_web_url
+from spiders.parsers.text import clean_paragraphs, clean_text, join_paragraphs
 
 from . import ArticleStage
 

@@ -20,7 +20,6 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.dates import utc_now
-from crawler.durable import WriteJob, handles, update, updates_job
 from crawler.items import (
     CONTENT_FIELDS,
     EXTRACTED_FIELDS,
@@ -31,8 +30,9 @@ from crawler.items import (
     Rejected,
     SiteFacts,
 )
-from crawler.mongo import MongoConnection
-from crawler.runs import job_id_of
+from crawler.operations.runs import job_id_of
+from crawler.storage.durable import WriteJob, handles, update, updates_job
+from crawler.storage.mongo import MongoConnection
 
 log = logging.getLogger(__name__)
 

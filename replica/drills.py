@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-from crawler.mongo import connect, free_port
+from crawler.storage.mongo import connect, free_port
 
 from .server import Replica
 

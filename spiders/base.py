@@ -5,7 +5,7 @@ article is fetched only when it is unknown (by id, else by URL or a former URL) 
 a newer date, recent articles are rechecked with conditional requests, articles whose fetch
 failed in an earlier run are asked for again, and an article the portal no longer lists is
 confirmed gone (404/410) before it is marked removed. Each category's walk knows whether the
-last one finished (`crawler.walks`): only then may it stop at the first page holding nothing
+last one finished (`crawler.incremental.walks`): only then may it stop at the first page holding nothing
 new. `full=1` fetches everything again. Links to other hosts are never followed.
 """
 
@@ -24,17 +24,17 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.archive import ARTICLE
 from crawler.dates import utc_now
-from crawler.durable import updates_job
+from crawler.incremental.state import CrawlState, Known
+from crawler.incremental.walks import ListingBounds, Step, Walks
 from crawler.items import ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, FetchFailure
 from crawler.middlewares.scope import OffsiteRefused
-from crawler.mongo import MongoConnection
+from crawler.operations.runs import job_id_of
 from crawler.portals import PORTALS
-from crawler.runs import job_id_of
-from crawler.state import CrawlState, Known
+from crawler.storage.archive import ARTICLE
+from crawler.storage.durable import updates_job
+from crawler.storage.mongo import MongoConnection
 from crawler.urls import PortalOrigin
-from crawler.walks import ListingBounds, Step, Walks
 
 from .arguments import CrawlArguments
 from .parsers.common import ListingEntry

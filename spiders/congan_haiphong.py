@@ -19,10 +19,10 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.browser import RefusingProxy, browser_settings
+from crawler.incremental.walks import Step
 from crawler.middlewares.browser_check import browser_meta
 from crawler.middlewares.incomplete import COMPLETE_MARKER
 from crawler.middlewares.scope import Refusals
-from crawler.walks import Step
 
 from .base import PRIORITY_LISTING, PortalSpider
 from .parsers import congan_haiphong as parser

@@ -1,7 +1,7 @@
 """A portal's spider reading its raw archive instead of the network: re-extraction after a parser fix.
 
 The spider of the portal runs as it does in a crawl (the same `parse_article`, layout choice,
-QR reading), but its answers come from the WARC archive (`crawler.archive`): the newest record of
+QR reading), but its answers come from the WARC archive (`crawler.storage.archive`): the newest record of
 each article, and the image records for the requests its callbacks make. Its items go through the
 same pipelines (changes become revisions, bad records rejects, reposts are settled). It sends no
 request, and it leaves the portal's walks as they were.
@@ -18,8 +18,8 @@ from typing import Any
 
 from scrapy.http import Request
 
-from crawler.archive import as_response, crawl_origin_of, latest_by_page, read_archive
 from crawler.portals import PORTALS
+from crawler.storage.archive import as_response, crawl_origin_of, latest_by_page, read_archive
 
 log = logging.getLogger(__name__)
 

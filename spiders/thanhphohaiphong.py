@@ -21,11 +21,11 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from crawler.archive import IMAGE
+from crawler.incremental.walks import Step
 from crawler.items import ArticleItem, FetchFailure, SiteFacts
-from crawler.qr import BrokenImageError, ImageTooLarge, QrDecoder
+from crawler.storage.archive import IMAGE
 from crawler.urls import is_web_url, origin_label
-from crawler.walks import Step
+from spiders.parsers.qr import BrokenImageError, ImageTooLarge, QrDecoder
 
 from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason, is_too_large
 from .parsers import thanhphohaiphong as parser

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from pymongo.database import Database
 
-from crawler.mongo import start_embedded_server
+from crawler.storage.mongo import start_embedded_server
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
 from tests.helpers import ROOT, CrawlResult, fresh_db

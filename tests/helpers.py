@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-from crawler.mongo import connect
+from crawler.storage.mongo import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -9,10 +9,10 @@ from scrapy.http import HtmlResponse
 
 from crawler.items import ArticleItem
 from crawler.portals import PORTALS
-from crawler.qr import decode_qr
 from crawler.urls import PortalOrigin
 from pipelines.normalise import normalise_article
 from spiders.parsers import thanhphohaiphong
+from spiders.parsers.qr import decode_qr
 
 PARSERS = {name: portal.parser_module() for name, portal in PORTALS.items()}
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
-from crawler.mongo import MongoConnection
+from crawler.storage.mongo import MongoConnection
 from pipelines.deduplicate import DeduplicateArticlePipeline
 from pipelines.normalise import NormaliseArticlePipeline
 from pipelines.store import StoreInMongoPipeline

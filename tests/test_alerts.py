@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from crawler.alerts import AlertConfigError, send_email, smtp_settings
+from crawler.operations.alerts import AlertConfigError, send_email, smtp_settings
 from tests.helpers import ROOT
 
 

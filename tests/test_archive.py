@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse, Response
 
-import crawler.archive as archive
-from crawler.archive import ARTICLE, IMAGE, WarcArchive, read_archive
+import crawler.storage.archive as archive
+from crawler.storage.archive import ARTICLE, IMAGE, WarcArchive, read_archive
 
 SITE = "thanhphohaiphong"
 

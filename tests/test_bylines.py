@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.bylines import is_byline, parse_source_line, split_trailer
+from spiders.parsers.bylines import is_byline, parse_source_line, split_trailer
 
 
 @pytest.mark.parametrize(("line", "name", "publisher"), [

@@ -6,7 +6,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from crawler.export import COLUMNS
+from crawler.handoff.export import COLUMNS
 from crawler.items import EXTRACTED_FIELDS, ArticleItem
 
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"

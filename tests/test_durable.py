@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.durable import DurableWriter, WriteJob, replay_spills, spill_files, update, updates_job
+from crawler.storage.durable import DurableWriter, WriteJob, replay_spills, spill_files, update, updates_job
 from replica.drills import MongoProcess, database
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from crawler.export import ExportFilters, export
+from crawler.handoff.export import ExportFilters, export
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
 from tests.helpers import fresh_db, run_crawl

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from crawler.mongo import free_port
+from crawler.storage.mongo import free_port
 from replica.corpus import CITY
 from replica.drills import MongoProcess, database, start_crawl
 from replica.server import Replica, ReplicaOptions

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from crawler.mongo import connect, start_embedded_server
+from crawler.storage.mongo import connect, start_embedded_server
 from replica.corpus import CITY, POLICE
 from replica.drills import start_crawl
 from replica.server import Replica, ReplicaOptions

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.mongo import connect, free_port
+from crawler.storage.mongo import connect, free_port
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
 from tests.helpers import ROOT

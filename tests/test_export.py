@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.export import COLUMNS, ExportFilters, csv_columns, export
+from crawler.handoff.export import COLUMNS, ExportFilters, csv_columns, export
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +88,6 @@ def test_filters_narrow_the_export(crawled, tmp_path):
     ("Khen thưởng", "Khen thưởng"), (None, None), (3, 3),
 ])
 def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote(cell, safe):
-    from crawler.export import spreadsheet_safe
+    from crawler.handoff.export import spreadsheet_safe
 
     assert spreadsheet_safe(cell) == safe

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-import crawler.export as export_module
-from crawler.export import ExportError, ExportFilters, export
+import crawler.handoff.export as export_module
+from crawler.handoff.export import ExportError, ExportFilters, export
 from pipelines.normalise import html_in_nfc
 from tests.helpers import fresh_db
 

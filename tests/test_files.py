@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from crawler.files import create_new, write_atomically
+from crawler.storage.files import create_new, write_atomically
 
 
 def test_a_whole_file_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):

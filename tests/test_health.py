@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.health import spider_health
-from crawler.monitors import fill_rates
+from crawler.operations.health import spider_health
+from crawler.operations.monitors import fill_rates
 from tests.helpers import fresh_db
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import logging
 
 from scrapy.utils.test import get_crawler
 
-from crawler.logformatter import RootLogLevel
+from crawler.operations.logformatter import RootLogLevel
 
 
 class _Counting(logging.Handler):

@@ -7,7 +7,7 @@ from pymongo.errors import PyMongoError
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
-from crawler.mongo import MongoConnection, MongoUnavailable, connect, is_loopback, open_database, read_ahead, redact
+from crawler.storage.mongo import MongoConnection, MongoUnavailable, connect, is_loopback, open_database, read_ahead, redact
 
 
 def settings(**values):

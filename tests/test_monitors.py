@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.monitors import chance_of_at_most
+from crawler.operations.monitors import chance_of_at_most
 
 
 def test_a_small_day_with_fewer_photos_is_chance_a_field_gone_empty_is_not():

@@ -9,9 +9,9 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.archive import ARTICLE
 from crawler.items import ArticleItem, FetchFailure, Rejected
 from crawler.middlewares.page_errors import PageErrorsMiddleware
+from crawler.storage.archive import ARTICLE
 from pipelines import ArticleStage
 from spiders.thanhphohaiphong import ThanhphohaiphongSpider
 

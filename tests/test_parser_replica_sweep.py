@@ -7,11 +7,11 @@ from importlib import resources
 import pytest
 from parsel import Selector
 
-from crawler.text import clean_text
 from replica import render
 from replica.corpus import CITY, POLICE, build_corpus
 from replica.render import qr_png
 from spiders.parsers.common import NON_CONTENT, text_of
+from spiders.parsers.text import clean_text
 from tests.parsing import as_json, parse_page
 
 CORPUS = build_corpus(400)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.mongo import connect
+from crawler.storage.mongo import connect
 from replica import render
 from replica.corpus import build_corpus
 from replica.render import qr_png

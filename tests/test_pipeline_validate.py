@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crawler.items import FetchFailure
-from crawler.mongo import connect
+from crawler.storage.mongo import connect
 from replica import render
 from replica.corpus import CITY, FAULT_REASONS, POLICE, QR_OTHER_URL, build_corpus
 from replica.render import qr_png

@@ -5,8 +5,8 @@ import io
 import pytest
 from PIL import Image
 
-from crawler.qr import BrokenImageError, decode_qr
 from replica.render import qr_png
+from spiders.parsers.qr import BrokenImageError, decode_qr
 
 
 def test_decodes_what_the_png_encodes():
@@ -29,8 +29,8 @@ def test_a_png_cut_off_in_transit_is_a_broken_image():
 
 
 def test_an_image_larger_than_the_pixel_bound_is_refused_from_its_header_before_it_is_decoded():
-    from crawler.qr import ImageTooLarge
     from replica.hostile import pixel_bomb_png
+    from spiders.parsers.qr import ImageTooLarge
 
     bomb = pixel_bomb_png()  # 169 megapixels claimed, a few bytes sent
     assert len(bomb) < 10_000
@@ -45,7 +45,7 @@ def test_a_decode_past_its_deadline_is_abandoned_off_the_event_loop():
     import asyncio
     import threading
 
-    from crawler.qr import QrDecoder
+    from spiders.parsers.qr import QrDecoder
 
     release = threading.Event()
     decoder = QrDecoder(timeout=0.05)

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.qr import decode_qr
 from replica.corpus import CITY, FANPAGE_URL, POLICE, build_corpus
 from replica.server import Replica, ReplicaOptions, hpcc_value
+from spiders.parsers.qr import decode_qr
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from crawler.report import write_report
+from crawler.handoff.report import write_report
 from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 
 pytestmark = pytest.mark.e2e

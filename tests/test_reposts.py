@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.mongo import connect
-from crawler.reposts import SHINGLE_WORDS, Body, Candidate, _shingles, best_match, compare, keys_of
+from crawler.reposts.similarity import SHINGLE_WORDS, Body, Candidate, _shingles, best_match, compare, keys_of
+from crawler.storage.mongo import connect
 from pipelines.deduplicate import resolve_reposts
 from pipelines.store import ensure_indexes
 from replica.corpus import REPOST_KINDS, build_corpus
@@ -80,7 +80,7 @@ def test_the_crawl_imports_datasketch_and_scipy_only_when_it_sketches_a_body():
              "import crawler.settings, pipelines.normalise, pipelines.validate, pipelines.deduplicate, pipelines.store\n"
              "import spiders.thanhphohaiphong, spiders.congan_haiphong, spiders.reparse\n"
              "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))\n"
-             "from crawler.reposts import Body, keys_of\n"
+             "from crawler.reposts.similarity import Body, keys_of\n"
              "keys_of(Body.of(' '.join(f'word{n}' for n in range(40))))\n"
              "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", check], cwd=Path(__file__).resolve().parent.parent,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.runs import EXIT_FAILED, EXIT_FINISHED, EXIT_SHUTDOWN, EXIT_SPILLED, run_outcome
+from crawler.operations.runs import EXIT_FAILED, EXIT_FINISHED, EXIT_SHUTDOWN, EXIT_SPILLED, run_outcome
 
 
 @pytest.mark.parametrize(("reason", "stats", "state", "code"), [

@@ -1,6 +1,6 @@
 """Body HTML keeps its content and loses anything that runs."""
 
-from crawler.sanitize import sanitize_html
+from spiders.parsers.sanitize import sanitize_html
 
 
 def test_scripts_styles_and_handlers_go_links_become_absolute():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.mongo import free_port
-from crawler.scheduling import Cluster, ScrapydError, node_urls, pairs
+from crawler.operations.scheduling import Cluster, ScrapydError, node_urls, pairs
+from crawler.storage.mongo import free_port
 
 
 def test_nodes_come_from_repeated_flags_or_a_list_in_the_environment():

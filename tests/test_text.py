@@ -4,8 +4,8 @@ import random
 import unicodedata
 from unittest import mock
 
-from crawler import text as text_module
-from crawler.text import clean_paragraphs, clean_text, fold_for_matching, join_paragraphs
+from spiders.parsers import text as text_module
+from spiders.parsers.text import clean_paragraphs, clean_text, fold_for_matching, join_paragraphs
 
 
 def test_non_breaking_and_runs_of_spaces_become_one_space():
@@ -40,7 +40,7 @@ def test_fold_for_matching_ignores_case_spacing_and_punctuation():
 
 def _always_ftfy(value: str) -> str:
     """The repair as it was before the fast path: ftfy over every text."""
-    with mock.patch("crawler.text._needs_ftfy", return_value=True):
+    with mock.patch("spiders.parsers.text._needs_ftfy", return_value=True):
         return text_module._repaired(value)
 
 

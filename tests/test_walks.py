@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crawler.durable import apply_updates
-from crawler.state import CrawlState, Known
-from crawler.walks import CategoryWalk, ListingBounds, Step, WalkRecord, Walks
+from crawler.incremental.state import CrawlState, Known
+from crawler.incremental.walks import CategoryWalk, ListingBounds, Step, WalkRecord, Walks
+from crawler.storage.durable import apply_updates
 from tests.helpers import fresh_db
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

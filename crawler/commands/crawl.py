@@ -1,4 +1,4 @@
-"""`scrapy crawl` whose exit status says how the run ended (see `crawler.runs`), not only whether it started."""
+"""`scrapy crawl` whose exit status says how the run ended (see `crawler.operations.runs`), not only whether it started."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from crawler.alerts import AlertConfigError, smtp_settings
-from crawler.runs import EXIT_FAILED
+from crawler.operations.alerts import AlertConfigError, smtp_settings
+from crawler.operations.runs import EXIT_FAILED
 
 
 class Command(ScrapyCrawl):

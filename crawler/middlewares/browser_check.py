@@ -41,7 +41,7 @@ from scrapy.http import Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
 from crawler.dates import utc_now
-from crawler.mongo import MongoConnection
+from crawler.storage.mongo import MongoConnection
 from crawler.urls import PortalScope
 
 log = logging.getLogger(__name__)

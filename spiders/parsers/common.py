@@ -12,11 +12,11 @@ from lxml import etree
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from crawler.bylines import Trailer, split_trailer
 from crawler.items import CONTENT, IDENTITY, ArticleItem, fields_of
-from crawler.sanitize import sanitize_html
-from crawler.text import clean_paragraphs, clean_text, join_paragraphs
 from crawler.urls import PortalOrigin
+from spiders.parsers.bylines import Trailer, split_trailer
+from spiders.parsers.sanitize import sanitize_html
+from spiders.parsers.text import clean_paragraphs, clean_text, join_paragraphs
 
 
 @dataclass

@@ -16,8 +16,8 @@ from scrapy.http import TextResponse
 from crawler.dates import parse_iso_datetime
 from crawler.items import ArticleItem
 from crawler.portals import PORTALS
-from crawler.text import clean_text
 from crawler.urls import PortalOrigin
+from spiders.parsers.text import clean_text
 
 from .common import ArticlePage, Body, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
 

@@ -10,10 +10,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.export import FORMATS, ExportFilters, export
-from crawler.mongo import connect, start_embedded_server
+from crawler.handoff.export import FORMATS, ExportFilters, export
+from crawler.handoff.report import write_report
 from crawler.portals import DEFAULT_DATABASE, NAMES, PORTALS
-from crawler.report import write_report
+from crawler.storage.mongo import connect, start_embedded_server
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,3 +101,19 @@ def run_demo(options: DemoOptions) -> int:
         if server is not None:
             server.stop()
     return max(codes.values())
+
+
+def run(args) -> int:  # `python -m crawler demo`
+    try:
+        return run_demo(DemoOptions(articles_per_site=args.articles, data_dir=args.data_dir, fault_rate=args.fault_rate))
+    except DemoUnavailable as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
+
+
+def add_to(commands) -> None:
+    demo = commands.add_parser("demo", help="crawl the local replica of both portals into MongoDB and summarise")
+    demo.add_argument("--articles", type=int, default=1000, help="articles per portal in the replica (default 1000)")
+    demo.add_argument("--data-dir", type=Path, default=Path("data"), help="where MongoDB data and logs go (default ./data)")
+    demo.add_argument("--fault-rate", type=float, default=0.03, help="share of first requests the replica fails")
+    demo.set_defaults(run=run)

@@ -1,10 +1,10 @@
 """Monitors that run when a crawl closes (Spidermon): did the run go right, does the portal still look like itself?
 
-The run recorder (`crawler.runs`) runs `PortalMonitorSuite` once the run's outcome and counts
+The run recorder (`crawler.operations.runs`) runs `PortalMonitorSuite` once the run's outcome and counts
 are known, with the run's own figures (`data.run`) and the portal's recent history in
 `crawl_runs` (`data.history`, newest first). Each monitor compares this run with the runs
 before it; thresholds are `MONITOR_*` settings. The results go into the run's `crawl_runs`
-document (`monitors`), and failures are sent by the suite's actions (`crawler.alerts`):
+document (`monitors`), and failures are sent by the suite's actions (`crawler.operations.alerts`):
 the job log always, e-mail and a webhook when configured.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.settings import MONITOR
 
-from crawler.alerts import LogAlert, PostAlertWebhook, SendAlertEmail
+from crawler.operations.alerts import LogAlert, PostAlertWebhook, SendAlertEmail
 
 # Record fields watched for a drop in how often they are filled (`qr.payload`: nested fields).
 FILL_FIELDS = ("title", "published_at", "author", "source", "body_text", "images", "summary", "categories",
@@ -131,23 +131,25 @@ class PushbackMonitor(RunMonitor):
     def rate(self, part: float, whole: float) -> float:
         return part / whole if whole else 0.0
 
-    @monitors.name("few records rejected")
-    def test_rejects(self) -> None:
+    def share_of_articles(self, count_name: str) -> float:
+        """A count's share of the articles this run fetched (stored, unchanged or rejected)."""
         counts = self.this_run["counts"]
         seen = counts["articles_new"] + counts["articles_changed"] + counts["articles_unchanged"] + counts["articles_rejected"]
-        share = self.rate(counts["articles_rejected"], seen)
+        return self.rate(counts.get(count_name, 0), seen)
+
+    @monitors.name("few records rejected")
+    def test_rejects(self) -> None:
+        share = self.share_of_articles("articles_rejected")
         self.assertLessEqual(share, self.setting("MONITOR_REJECT_RATE_MAX"),
                              f"{self.this_run['spider']}: {share:.0%} of the articles fetched were rejected "
                              f"({self.this_run.get('rejects_by_reason')})")
 
     @monitors.name("few pages unreadable")
     def test_unreadable_pages(self) -> None:
-        counts = self.this_run["counts"]
-        seen = counts["articles_new"] + counts["articles_changed"] + counts["articles_unchanged"] + counts["articles_rejected"]
-        share = self.rate(counts.get("articles_parse_errors", 0), seen)
+        share = self.share_of_articles("articles_parse_errors")
         self.assertLessEqual(share, self.setting("MONITOR_PARSE_ERROR_RATE_MAX"),
                              f"{self.this_run['spider']}: {share:.0%} of the articles fetched could not be read "
-                             f"({counts.get('articles_parse_errors', 0)} parse errors; see the rejects `parse_error:…`)")
+                             f"({self.this_run['counts'].get('articles_parse_errors', 0)} parse errors; see the rejects `parse_error:…`)")
 
     @monitors.name("few fetches failed")
     def test_fetch_failures(self) -> None:

@@ -28,8 +28,8 @@ from pymongo.database import Database
 from tqdm import tqdm
 
 from crawler.dates import PORTAL_TZ, utc_now
-from crawler.files import write_atomically
 from crawler.items import CONTENT, IDENTITY, fields_of
+from crawler.storage.files import write_atomically
 
 SCHEMA_VERSION = 2
 FORMATS = ("parquet", "csv", "jsonl")

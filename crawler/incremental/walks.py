@@ -22,7 +22,7 @@ from enum import Enum
 
 from pymongo.database import Database
 
-from crawler.durable import update
+from crawler.storage.durable import update
 
 
 class Step(Enum):

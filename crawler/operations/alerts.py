@@ -44,7 +44,7 @@ class AlertAction(Action):
     """A failed-monitors action that knows the run (set by the run recorder in the monitors' data)."""
 
     def failed(self) -> list[dict]:
-        from crawler.monitors import results_of  # the monitors module names these actions
+        from crawler.operations.monitors import results_of  # the monitors module names these actions
 
         return results_of(self.result)["failed"]
 

@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 from pymongo.database import Database
 
 from crawler.dates import PORTAL_TZ, utc_now
-from crawler.files import write_atomically
 from crawler.portals import PORTALS
+from crawler.storage.files import write_atomically
 from crawler.urls import is_web_url
 
 SITES = {portal.name: portal.title for portal in PORTALS.values()}

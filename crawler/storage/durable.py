@@ -35,7 +35,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DocumentTooLarge, InvalidDocument, PyMongoError, WriteError
 
 from crawler.dates import utc_now
-from crawler.files import create_new
+from crawler.storage.files import create_new
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,9 @@ from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from twisted.internet import task
 
 from crawler.dates import utc_now
-from crawler.durable import replay_spills, update, updates_job
-from crawler.mongo import MongoConnection
-from crawler.monitors import PortalMonitorSuite, fill_rates, results_of
+from crawler.operations.monitors import PortalMonitorSuite, fill_rates, results_of
+from crawler.storage.durable import replay_spills, update, updates_job
+from crawler.storage.mongo import MongoConnection
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.dates import utc_now
-from crawler.files import create_new
+from crawler.storage.files import create_new
 
 log = logging.getLogger(__name__)
 ARTICLE, IMAGE = "article", "image"
@@ -105,7 +105,7 @@ class WarcArchive:
             self.close()
         if self.file is None:
             self.path = self.folder / f"{self.spider_name}-{utc_now():%Y%m%dT%H%M%S%f}.warc.gz"
-            self.file = create_new(self.path, "wb")  # crawler/files.py: a new file, never one planted under its name
+            self.file = create_new(self.path, "wb")  # crawler/storage/files.py: a new file, never one planted under its name
             self.writer = WARCWriter(self.file, gzip=True)
             self.index = create_new(_index_path(self.path), "w", encoding="utf-8")
         assert self.writer is not None

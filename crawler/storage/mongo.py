@@ -23,7 +23,7 @@ from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 from scrapy import signals
 
-from crawler.durable import DurableWriter
+from crawler.storage.durable import DurableWriter
 from crawler.urls import redact
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""What analysts get: the exports (`export`) and the HTML report (`report`)."""

@@ -1,0 +1,1 @@
+"""Reposts: whether two bodies are one story (`similarity`)."""
