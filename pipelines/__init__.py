@@ -7,6 +7,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
+from crawler import reasons
 from crawler.items import ArticleItem, Rejected
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class ArticleStage:
             log.warning("%s could not process %s: %s: %s", type(self).__name__, item.url, type(error).__name__, error, exc_info=True)
             raw = ItemAdapter(item).asdict()
             raw.pop("body_html", None)
-            raise Rejected(item.site, item.url, [f"pipeline_error:{type(error).__name__}"], raw) from error
+            raise Rejected(item.site, item.url, [reasons.error(reasons.PIPELINE_ERROR, type(error).__name__)], raw) from error
 
     async def process_article(self, item: ArticleItem) -> ArticleItem:
         raise NotImplementedError

@@ -13,11 +13,13 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
+from itemadapter import ItemAdapter
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from crawler.dates import utc_now
 from crawler.items import (
@@ -27,10 +29,12 @@ from crawler.items import (
     ArticleRemoved,
     ArticleSeenUnder,
     ArticleUnchanged,
+    FetchFailure,
     Rejected,
     SiteFacts,
 )
 from crawler.operations.runs import job_id_of
+from crawler.reasons import retried_next_run
 from crawler.storage.durable import WriteJob, handles, update, updates_job
 from crawler.storage.mongo import MongoConnection
 
@@ -165,6 +169,8 @@ def reject(rejected: Rejected, job_id: str, spider: str) -> dict:
     now = utc_now()
     return update("rejects", {"_id": f"{rejected.site}:{rejected.url}"},
                   {"$set": {"site": rejected.site, "url": rejected.url, "reasons": rejected.reasons, "raw": rejected.raw,
+                            # A failure of the moment: the next run asks for the article again (crawler/incremental/state.py).
+                            "retry_fetch": rejected.raw.get("what") == "article" and any(map(retried_next_run, rejected.reasons)),
                             "last_rejected_at": now, "job_id": job_id, "spider": spider},
                    "$setOnInsert": {"first_rejected_at": now}, "$addToSet": {"jobs": job_id}},
                   upsert=True)
@@ -221,16 +227,21 @@ class StoreInMongoPipeline:
 
     async def item_dropped(self, item: object, exception: BaseException) -> None:
         """A record a stage rejected is kept in `rejects` with its reasons: nothing is dropped silently."""
-        if not isinstance(exception, Rejected):
-            return
+        if isinstance(exception, Rejected):
+            await self._record_reject(exception)
+
+    async def _record_reject(self, rejected: Rejected) -> None:
         stats = self.crawler.stats
         stats.inc_value("rejects/total")
-        for reason in exception.reasons:
+        for reason in rejected.reasons:
             stats.inc_value(f"rejects/{reason.split(':', 1)[0]}")
-        self.marks.append(reject(exception, job_id_of(self.crawler.spider), self.crawler.spider.name))
+        self.marks.append(reject(rejected, job_id_of(self.crawler.spider), self.crawler.spider.name))
         await self._flush_when_full()
 
     async def process_item(self, item: object) -> object:
+        if isinstance(item, FetchFailure):  # its own path: a page never had goes to `rejects` without a check
+            await self._record_reject(Rejected(item.site, item.url, [item.reason], ItemAdapter(item).asdict()))
+            raise DropItem(f"recorded in rejects: {item.url}: {item.reason}")  # not an article: no item, no field coverage
         if isinstance(item, ArticleItem):
             self.pending.append(item)
         elif (change := mark(item, job_id_of(self.crawler.spider))) is not None:

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from crawler import reasons
 from crawler.dates import utc_now
-from crawler.items import ArticleItem, FetchFailure, Rejected
+from crawler.items import ArticleItem, Rejected
+
+from . import ArticleStage
 
 
 def validation_errors(item: ArticleItem, now: datetime, min_body_chars: int, earliest: datetime,
@@ -16,30 +19,31 @@ def validation_errors(item: ArticleItem, now: datetime, min_body_chars: int, ear
     """Every reason the record is not fit to store (an empty list when it is)."""
     errors = []
     if not item.native_id:
-        errors.append("missing_id")
+        errors.append(reasons.MISSING_ID)
     if not item.url:
-        errors.append("missing_url")
+        errors.append(reasons.MISSING_URL)
     if not item.title:
-        errors.append("missing_title")
+        errors.append(reasons.MISSING_TITLE)
     if item.published_at is None:
-        errors.append("missing_date")
+        errors.append(reasons.MISSING_DATE)
     elif item.published_at > now + future_tolerance:
-        errors.append("future_date")
+        errors.append(reasons.FUTURE_DATE)
     elif item.published_at < earliest:
-        errors.append("date_too_old")
+        errors.append(reasons.DATE_TOO_OLD)
     if item.modified_at and item.published_at and item.modified_at > now + future_tolerance:
-        errors.append("future_modified_date")
+        errors.append(reasons.FUTURE_MODIFIED_DATE)
     if not item.body_text:
-        errors.append("empty_body")
+        errors.append(reasons.EMPTY_BODY)
     elif len(item.body_text) < min_body_chars:
-        errors.append("short_body")
+        errors.append(reasons.SHORT_BODY)
     if item.qr is not None and not item.qr.get("payload"):
-        errors.append("qr_unreadable")
+        errors.append(reasons.QR_UNREADABLE)
     return errors
 
 
-class ValidateArticlePipeline:
-    """Raises `Rejected` (a DropItem with every reason) for a record not fit to store; the store records it."""
+class ValidateArticlePipeline(ArticleStage):
+    """Raises `Rejected` (a DropItem with every reason) for a record not fit to store; the store records it.
+    Articles only: a fetch that failed never reaches a page to check, and goes past to the store."""
 
     def __init__(self, min_body_chars: int, earliest: datetime, future_tolerance: timedelta) -> None:
         self.min_body_chars = min_body_chars
@@ -55,11 +59,7 @@ class ValidateArticlePipeline:
             future_tolerance=timedelta(hours=s.getfloat("VALIDATE_FUTURE_TOLERANCE_HOURS")),
         )
 
-    def process_item(self, item: object) -> object:
-        if isinstance(item, FetchFailure):  # a page never had: nothing to store, a record to keep
-            raise Rejected(item.site, item.url, [item.reason], ItemAdapter(item).asdict())
-        if not isinstance(item, ArticleItem):
-            return item
+    async def process_article(self, item: ArticleItem) -> ArticleItem:
         errors = validation_errors(item, utc_now(), self.min_body_chars, self.earliest, self.future_tolerance)
         if errors:
             raw = ItemAdapter(item).asdict()

@@ -24,6 +24,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler import reasons
 from crawler.dates import utc_now
 from crawler.incremental.state import CrawlState, Known
 from crawler.incremental.walks import ListingBounds, Step, Walks
@@ -222,7 +223,8 @@ class PortalSpider(scrapy.Spider):
         yield self.failed_fetch(first_url, failure_reason(failure), request.cb_kwargs.get("listing_url"), status)
 
     def failed_fetch(self, url: str, reason: str, listing_url: str | None, status: int | None = None) -> FetchFailure:
-        """An article given up on for this run: counted, logged, and a record for `rejects` (the next run asks again)."""
+        """An article given up on for this run: counted, logged, and a record for `rejects` (the next run asks
+        again when the reason is a failure of the moment: `crawler.reasons.retried_next_run`)."""
         url = self.origin.canonical_url(url)
         self.crawler.stats.inc_value("fetch/failed")
         log.warning("giving up on %s for this run: %s", url, reason)
@@ -253,10 +255,10 @@ class PortalSpider(scrapy.Spider):
         """A page whose reading raised (crawler/middlewares/page_errors.py): an article, or the article whose
         QR image it was, becomes a reject naming the failure; a listing page fails its walk, as a page not had."""
         request = response.request
-        reason = f"parse_error:{type(error).__name__}"
+        reason = reasons.error(reasons.PARSE_ERROR, type(error).__name__)
         if item := request.cb_kwargs.get("item"):  # an article's QR image
             self.crawler.stats.inc_value("articles/parse_errors")
-            yield self.failed_fetch(item.url, f"{reason} (its QR image)", item.listing_url)
+            yield self.failed_fetch(item.url, reasons.of_qr_image(reason), item.listing_url)
         elif request.meta.get("archive") == ARTICLE:
             self.crawler.stats.inc_value("articles/parse_errors")
             first_url = (request.meta.get("redirect_urls") or [request.url])[0]
@@ -275,12 +277,12 @@ class PortalSpider(scrapy.Spider):
 def failure_reason(failure: Failure) -> str:
     """The reject reason for a request that failed for good: an HTTP status, a refusal, a bound, or a fetch failure."""
     if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
+        return reasons.http(failure.value.response.status)
     if failure.check(OffsiteRefused):
         return failure.value.reason
     if is_too_large(failure):
-        return "too_large"
-    return f"fetch_failed: {failure.type.__name__}: {failure.getErrorMessage()}"
+        return reasons.TOO_LARGE
+    return reasons.fetch_failed(failure.type.__name__, failure.getErrorMessage())
 
 
 def is_too_large(failure: Failure) -> bool:

@@ -21,6 +21,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler import reasons
 from crawler.incremental.walks import Step
 from crawler.items import ArticleItem, FetchFailure, SiteFacts
 from crawler.storage.archive import IMAGE
@@ -204,7 +205,8 @@ class ThanhphohaiphongSpider(PortalSpider):
             self.fanpage_requested = True
             yield self.image_request(fanpage["image_url"], self.parse_fanpage_qr, cb_kwargs={"fanpage": fanpage})
         if item.qr and item.qr["image_url"] and not is_web_url(item.qr["image_url"]):  # `javascript:`, `data:`: no request at all
-            yield self.failed_fetch(item.url, f"offsite_request:{origin_label(item.qr['image_url'])} (its QR image)", item.listing_url)
+            reason = reasons.of_qr_image(reasons.offsite(origin_label(item.qr["image_url"]), redirect=False))
+            yield self.failed_fetch(item.url, reason, item.listing_url)
         elif item.qr and item.qr["image_url"]:
             # dont_filter: a retried article asks for its QR image again. The scope rule still applies.
             yield self.image_request(item.qr["image_url"], self.attach_qr, errback=self.qr_failed, cb_kwargs={"item": item},
@@ -235,10 +237,10 @@ class ThanhphohaiphongSpider(PortalSpider):
             payload = None
         except ImageTooLarge as error:
             self.logger.warning("not decoding the QR image of %s: %s", item.url, error)
-            yield self.failed_fetch(item.url, "image_too_large (its QR image)", item.listing_url)
+            yield self.failed_fetch(item.url, reasons.of_qr_image(reasons.IMAGE_TOO_LARGE), item.listing_url)
             return
         except TimeoutError:
-            yield self.failed_fetch(item.url, "qr_decode_timeout (its QR image)", item.listing_url)
+            yield self.failed_fetch(item.url, reasons.of_qr_image(reasons.QR_DECODE_TIMEOUT), item.listing_url)
             return
         item.qr["payload"] = payload
         item.qr["matches_url"] = parser.qr_is_for(payload, item.url)
@@ -249,8 +251,8 @@ class ThanhphohaiphongSpider(PortalSpider):
         fetch of the article (asked for again next run), never a `qr_unreadable` reject; an image
         over the size bound or on another origin is a reject saying so."""
         item: ArticleItem = failure.request.cb_kwargs["item"]
-        reason = "image_too_large" if is_too_large(failure) else failure_reason(failure)
-        yield self.failed_fetch(item.url, f"{reason} (its QR image)", item.listing_url)
+        reason = reasons.IMAGE_TOO_LARGE if is_too_large(failure) else failure_reason(failure)
+        yield self.failed_fetch(item.url, reasons.of_qr_image(reason), item.listing_url)
 
     async def parse_fanpage_qr(self, response: Response, fanpage: dict) -> AsyncIterator[SiteFacts]:
         try:

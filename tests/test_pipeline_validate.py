@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from crawler.incremental.state import CrawlState
 from crawler.items import FetchFailure
+from crawler.reasons import retried_next_run
 from crawler.storage.mongo import connect
 from replica import render
 from replica.corpus import CITY, FAULT_REASONS, POLICE, QR_OTHER_URL, build_corpus
@@ -56,8 +60,22 @@ def test_each_bad_record_is_rejected_with_its_reason(mongo_uri, tmp_path):
 def test_a_page_that_could_not_be_fetched_is_recorded_not_dropped(mongo_uri, tmp_path):
     crawler = make_crawler(CongAnHaiphongSpider, mongo_uri, "validate_fetch", tmp_path)
     url = "https://congan.haiphong.gov.vn/Tin-An-ninh-trat-tu/Tin-bi-go-140001.html"
-    run_items(crawler, [FetchFailure(site=POLICE, url=url, reason="http_410", http_status=410)])
+    refused = url.replace("140001", "140004")
+    run_items(crawler, [FetchFailure(site=POLICE, url=url, reason="http_410", http_status=410),
+                        FetchFailure(site=POLICE, url=refused, reason="offsite_redirect:http://127.0.0.2:8080")])
     client, db = connect(mongo_uri, "validate_fetch")
     reject = db.rejects.find_one({"_id": f"{POLICE}:{url}"})
     assert reject["reasons"] == ["http_410"] and reject["raw"]["http_status"] == 410
+    assert reject["retry_fetch"] is True  # a failure of the moment: the next run asks again…
+    assert db.rejects.find_one({"_id": f"{POLICE}:{refused}"})["retry_fetch"] is False  # …not a fact of the page
+    assert CrawlState.load(db, POLICE).failed_fetches == [url]
+    assert crawler.stats.get_value("rejects/total") == 2
     client.close()
+
+
+@pytest.mark.parametrize(("reason", "again"), [("http_503", True), ("fetch_failed: TimeoutError: x", True),
+                                              ("http_503 (its QR image)", True), ("offsite_redirect:http://127.0.0.2", False),
+                                              ("too_large", False), ("parse_error:RecursionError", False),
+                                              ("image_too_large (its QR image)", False), ("missing_title", False)])
+def test_only_failures_of_the_moment_are_asked_for_again(reason, again):
+    assert retried_next_run(reason) is again

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from pymongo.database import Database
 
+from crawler.reasons import RETRIED_NEXT_RUN
+
 
 @dataclass(frozen=True)
 class Known:
@@ -29,8 +31,10 @@ class Known:
     aliases: tuple[str, ...] = ()
 
 
-# Rejects that are a fetch that failed (not a page that was refused): the next run asks again.
-FAILED_FETCH = {"$regex": "^(http_|fetch_failed)"}
+# Rejects that are a fetch failed for a reason of the moment (crawler/reasons.py): the next run asks again.
+# Rejects written before `retry_fetch` existed are read by their reason's code, the one rule of crawler.reasons.
+RETRY_FETCH = {"$or": [{"retry_fetch": True},
+                       {"retry_fetch": {"$exists": False}, "reasons": {"$regex": f"^({'|'.join(RETRIED_NEXT_RUN)})"}}]}
 
 
 @dataclass
@@ -59,7 +63,7 @@ class CrawlState:
             for url in (known.url, *known.aliases):
                 if url:
                     state.by_url[url] = known.native_id
-        failed = db.rejects.find({"site": site, "reasons": FAILED_FETCH, "raw.what": "article"}, {"url": 1})
+        failed = db.rejects.find({"site": site, "raw.what": "article", **RETRY_FETCH}, {"url": 1})
         state.failed_fetches = sorted(doc["url"] for doc in failed)
         return state
 

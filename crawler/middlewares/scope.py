@@ -32,6 +32,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawler import reasons
 from crawler.urls import PortalScope, origin_label
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class OffsiteRefused(IgnoreRequest):
     @property
     def reason(self) -> str:
         """The reject reason: `offsite_redirect:<origin>` or `offsite_request:<origin>`."""
-        return f"offsite_{'redirect' if self.redirect else 'request'}:{self.origin}"
+        return reasons.offsite(self.origin, self.redirect)
 
 
 class Refusals:
