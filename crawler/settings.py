@@ -145,6 +145,7 @@ MONITOR_VOLUME_MIN_RATIO = 0.5  # a run storing less than half the usual (median
 MONITOR_VOLUME_MIN_BASELINE = 10  # ...once the usual is at least this many articles
 MONITOR_FILL_DROP = 0.25  # a field filled 25 points less often than in the last good runs fails
 MONITOR_FILL_MIN_ITEMS = 20  # fill rates are judged on runs that stored at least this many articles
+MONITOR_FILL_STORED_SAMPLE = 2000  # with no earlier good run, the newest records stored before the run are the baseline
 MONITOR_FILL_SIGNIFICANCE = 0.01  # ...and a drop only when a run of its size shows it by chance less often than this
 MONITOR_REJECT_RATE_MAX = 0.10
 MONITOR_FETCH_FAILURE_RATE_MAX = 0.05

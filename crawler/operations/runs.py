@@ -32,7 +32,7 @@ from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from twisted.internet import task
 
 from crawler.dates import utc_now
-from crawler.operations.monitors import PortalMonitorSuite, fill_rates, results_of
+from crawler.operations.monitors import FILL_FIELDS, PortalMonitorSuite, fill_rates, results_of, stored_fill_rates
 from crawler.storage.durable import replay_spills, update, updates_job
 from crawler.storage.mongo import MongoConnection
 
@@ -211,8 +211,8 @@ class CrawlRunRecorder:
             try:
                 # The history is read off the event loop; Spidermon runs on it (it logs, and logging counts into
                 # the stats, which must not change under another thread while Scrapy closes the crawl).
-                history, recent = await asyncio.to_thread(self.history, self.mongo.db, spider)
-                run["monitors"] = self.run_monitors(spider, run, stats, history, recent)
+                history, recent, stored_fill = await asyncio.to_thread(self.history, self.mongo.db, spider)
+                run["monitors"] = self.run_monitors(spider, run, stats, history, recent, stored_fill)
             except Exception as error:  # the run is recorded whatever the monitors do
                 log.exception("the monitors could not run")
                 run["monitors"] = {"error": repr(error), "failed": [{"monitor": "monitors", "message": repr(error)}]}
@@ -226,21 +226,27 @@ class CrawlRunRecorder:
         (log.info if code == EXIT_FINISHED else log.error)("run %s: %s%s (exit status %d)", self.run_id, state,
                                                            f", {why}" if why else "", code)
 
-    def history(self, db: Database, spider: Spider) -> tuple[list[dict], list[datetime]]:
-        """The spider's earlier runs (newest first) and its newest articles' dates, for the monitors."""
+    def history(self, db: Database, spider: Spider) -> tuple[list[dict], list[datetime], tuple[int, dict[str, float]]]:
+        """The spider's earlier runs (newest first), its newest articles' dates, and the fill rates of the records
+        stored before this run (the newest `MONITOR_FILL_STORED_SAMPLE`), for the monitors."""
         try:
             history = list(db.crawl_runs.find({"spider": spider.name, "_id": {"$ne": self.run_id}, "finished_at": {"$ne": None}})
                            .sort("started_at", -1).limit(20))
             recent = [d["published_at"] for d in db.articles.find({"site": spider.name, "published_at": {"$ne": None}},
                                                                   {"published_at": 1}).sort("published_at", -1).limit(60)]
+            before = db.articles.find({"site": spider.name, "removed_at": None, "crawl.job_id": {"$ne": job_id_of(spider)}},
+                                      dict.fromkeys(FILL_FIELDS, 1)).sort("published_at", -1)
+            stored_fill = stored_fill_rates(before.limit(self.crawler.settings.getint("MONITOR_FILL_STORED_SAMPLE")))
         except PyMongoError as error:  # MongoDB is away (the run spilled): judge the run on its own
             log.warning("monitors run without history: MongoDB did not answer (%s)", type(error).__name__)
-            history, recent = [], []
-        return history, recent
+            history, recent, stored_fill = [], [], (0, {})
+        return history, recent, stored_fill
 
-    def run_monitors(self, spider: Spider, run: dict, stats: dict[str, Any], history: list[dict], recent: list[datetime]) -> dict:
+    def run_monitors(self, spider: Spider, run: dict, stats: dict[str, Any], history: list[dict], recent: list[datetime],
+                     stored_fill: tuple[int, dict[str, float]] = (0, {})) -> dict:
         """The monitor suite over this run and the portal's recent history; its failures are sent as alerts."""
         suite = PortalMonitorSuite(crawler=self.crawler)
         result = SpiderMonitorRunner(spider=spider).run(suite, stats=stats, crawler=self.crawler, spider=spider, run=run,
-                                                        history=history, recent_dates=recent, portal_now=self.portal_now or utc_now())
+                                                        history=history, recent_dates=recent, stored_fill=stored_fill,
+                                                        portal_now=self.portal_now or utc_now())
         return results_of(result)
