@@ -25,10 +25,9 @@ def _monitors_over(run: dict, history: list[dict], stored: list[dict]) -> dict:
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
+    from crawler import settings as project_settings
     from crawler.operations.monitors import stored_fill_rates
     from crawler.operations.runs import CrawlRunRecorder
-
-    from crawler import settings as project_settings
 
     crawler = get_crawler(Spider, {k: getattr(project_settings, k) for k in dir(project_settings) if k.startswith("MONITOR_")})
     spider = crawler._create_spider("thanhphohaiphong")
