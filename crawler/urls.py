@@ -6,10 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import url_query_cleaner
 
 # Query parameters that say how a visitor arrived or how to lay the page out, never which page.
-_NOT_IDENTITY = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|zarsrc|_ga|_gl|print|maxwidth)$", re.I)
+# (w3lib's url_query_cleaner takes them out: the campaign parameters Google Analytics defines, click ids, layout.)
+NOT_IDENTITY = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "utm_source_platform",
+                "utm_creative_format", "utm_marketing_tactic", "fbclid", "gclid", "dclid", "zarsrc", "_ga", "_gl", "print",
+                "maxwidth")
 
 
 WEB_SCHEMES = ("http", "https")
@@ -155,8 +160,7 @@ def canonical_url(url: str, public_origin: str) -> str:
     path = parts.path or "/"
     if path.endswith(".html/"):
         path = path.rstrip("/")
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _NOT_IDENTITY.match(k)])
-    return urlunsplit((public.scheme, public.netloc, path, query, ""))
+    return url_query_cleaner(urlunsplit((public.scheme, public.netloc, path, parts.query, "")), NOT_IDENTITY, remove=True, unique=False)
 
 
 

@@ -1,6 +1,7 @@
 """Text repair: what the CMSs store becomes what a reader sees."""
 
 import random
+import re
 import unicodedata
 from unittest import mock
 
@@ -62,11 +63,59 @@ def test_the_fast_path_skips_ftfy_only_where_ftfy_would_change_nothing():
         assert text_module._repaired(text) == _always_ftfy(text), repr(text)
 
 
+def badness_within(plain: re.Pattern) -> str:
+    """ftfy's mojibake check as it can match in text made only of `plain`'s characters (see `_PLAIN_BADNESS`).
+
+    Derived with CPython's regex parser (private: here in a test, never at run time). Kept: the
+    sequences of ftfy's alternation that could match, each class cut down to the plain characters.
+    """
+    import re._compiler
+    import re._constants
+    import re._parser
+
+    from ftfy.badness import BADNESS_RE
+
+    alphabet = [ch for ch in map(chr, range(0x3000)) if plain.fullmatch(ch)]  # Vietnamese and punctuation: all below U+3000
+    parsed = re._parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
+
+    def within(element: tuple) -> str:
+        element_only = re._compiler.compile(re._parser.SubPattern(parsed.state, [element]), BADNESS_RE.flags)
+        return "".join(re.escape(ch) for ch in alphabet if element_only.fullmatch(ch))
+
+    assert len(parsed.data) == 1 and parsed.data[0][0] is re._constants.BRANCH, "ftfy's BADNESS_RE is no longer one alternation"
+    kept = []
+    for alternative in parsed.data[0][1][1]:
+        parts: list[str] | None = []
+        for op, value in alternative.data:
+            if op is re._constants.AT and value is re._constants.AT_BEGINNING:
+                parts.append("^")
+            elif op in (re._constants.IN, re._constants.LITERAL, re._constants.ANY):
+                if not (chars := within((op, value))):
+                    parts = None  # a character plain text never holds: the sequence cannot match it
+                    break
+                parts.append(f"[{chars}]")
+            elif op is re._constants.MAX_REPEAT and len(value[2].data) == 1 and value[1] is not re._constants.MAXREPEAT:
+                least, most, (element,) = value[0], value[1], value[2].data
+                if chars := within(element):
+                    parts.append(f"[{chars}]{{{least},{most}}}")
+                elif least:
+                    parts = None
+                    break
+            else:
+                raise AssertionError(f"ftfy's BADNESS_RE holds an element the derivation does not know: {op}")
+        if parts:
+            kept.append("".join(parts))
+    return "|".join(kept)
+
+
+def test_the_written_out_mojibake_check_is_ftfys_own_cut_to_plain_text():
+    assert text_module._PLAIN_BADNESS.pattern == badness_within(text_module._PLAIN)
+
+
 def test_the_plain_text_mojibake_check_finds_what_ftfys_finds():
     from ftfy.badness import is_bad
 
     check = text_module._PLAIN_BADNESS
-    assert check is not None, "ftfy's BADNESS_RE holds an element the derivation does not know"
     # Plain characters, the ones ftfy's sequences are made of weighted up, so that both verdicts come out often;
     # the second alphabet for the rarer sequences (`Ù…Ù…`, a letter, a space, then `Ã` and a no-break space).
     alphabets = ("aeiouxyzAEIOUXYZ .,!?\n\t\u00a0ÂÃĂĐàáâãèéêìíăđÀÁÈÉÊÌÍÝÙ“”‘’–—…•ờữ019", "ÙÂÃ\u00a0 \t\n–—‘’“”•…a.!")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import re._compiler
-import re._constants
-import re._parser
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import ftfy
-from ftfy.badness import BADNESS_RE, is_bad
 
 # Characters CMSs leave between words that a reader sees as one plain space.
 _ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r\n\f\v]+")
@@ -31,81 +28,43 @@ _VIETNAMESE = "".join(sorted({unicodedata.normalize("NFC", vowel + tone)
 _PLAIN = re.compile(f"[\t\n -%'-~\u00a0{_VIETNAMESE}“”‘’–—…•]*")
 
 
-def _badness_within(plain: re.Pattern) -> re.Pattern | None:
-    """ftfy's mojibake check as it can match in text made only of `plain`'s characters, or None if not derivable.
-
-    ftfy's `BADNESS_RE` is one alternation of 37 sequences of character classes over every
-    alphabet; most need characters plain text never holds. Kept here: the sequences that could
-    match, each class cut down to the plain characters, in one multiline search (a match in any
-    line is a match in the text). It finds the same texts a third as slowly; the tests walk both
-    over the same random texts. An element it does not know (a new ftfy) gives None, and the
-    check is then ftfy's own.
-    """
-    alphabet = [ch for ch in map(chr, range(0x3000)) if plain.fullmatch(ch)]  # Vietnamese and punctuation: all below U+3000
-    parsed = re._parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
-
-    def within(element: tuple) -> str:
-        element_only = re._compiler.compile(re._parser.SubPattern(parsed.state, [element]), BADNESS_RE.flags)
-        return "".join(re.escape(ch) for ch in alphabet if element_only.fullmatch(ch))
-
-    if len(parsed.data) != 1 or parsed.data[0][0] is not re._constants.BRANCH:
-        return None
-    alternatives = parsed.data[0][1][1]
-    kept = []
-    for alternative in alternatives:
-        parts: list[str] | None = []
-        for op, value in alternative.data:
-            if op is re._constants.AT and value is re._constants.AT_BEGINNING:
-                parts.append("^")
-            elif op in (re._constants.IN, re._constants.LITERAL, re._constants.ANY):
-                if not (chars := within((op, value))):
-                    parts = None  # a character plain text never holds: the sequence cannot match it
-                    break
-                parts.append(f"[{chars}]")
-            elif op is re._constants.MAX_REPEAT and len(value[2].data) == 1 and value[1] is not re._constants.MAXREPEAT:
-                least, most, (element,) = value[0], value[1], value[2].data
-                if chars := within(element):
-                    parts.append(f"[{chars}]{{{least},{most}}}")
-                elif least:
-                    parts = None
-                    break
-            else:
-                return None
-        if parts:
-            kept.append("".join(parts))
-    return re.compile("|".join(kept), re.MULTILINE)
-
-
-_PLAIN_BADNESS = _badness_within(_PLAIN)
+# ftfy's mojibake check (`ftfy.badness.BADNESS_RE`, one alternation of 37 sequences of character
+# classes over every alphabet) cut down to what can match in text made only of `_PLAIN`'s
+# characters: the sequences that could match, each class reduced to plain characters, searched
+# line by line at once. It finds the same texts a third as slowly (23 against 60 µs a paragraph).
+# Written out here, not derived at import: deriving it needs CPython's private regex parser.
+# tests/test_text.py derives it again from the installed ftfy and checks it is this one, and
+# that it gives ftfy's own verdicts on random plain texts.
+_PLAIN_BADNESS = re.compile("|".join((
+    '[àáâãèéêìíăđ”][ÀÁÂÃÈÉÊÌÍÝĂĐ]',
+    '[”][àáâãèéêìíăđ]',
+    '[ÀÁÂÃÈÉÊÌÍÝàáâãèéêìíĂăĐđ][”][‘“•]',
+    '[abcdefghijklmnopqrstuvwxyz][ÀÁÂÃÈÉÊÌÍÝĂĐ][‘“•]',
+    '[ÀÁÂÃÈÉÊÌÍÝàáâãèéêìíĂăĐđ][‘“”•][0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyzÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúýĂăĐđĨĩŨũƠơƯưẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹ]',
+    '[ÂÃ][\xa0–—‘“”•]',
+    '[Ù][\xa0–—‘’“•…][Ù][\xa0–—‘’“•…]',
+    '[Ã][\xa0]',
+    '[abcdefghijklmnopqrstuvwxyz][\\\t\\\n\\ \xa0]{0,1}[ÂÃ][\\ ]',
+    '^[ÂÃ][\\ ]',
+    '[!,\\.\\?abcdefghijklmnopqrstuvwxyz”][Â][\\ ‘“”•]',
+)), re.MULTILINE)
 
 
 def _needs_ftfy(text: str) -> bool:
     """Whether ftfy could change this text; False only where it certainly would not (checked the way it checks)."""
     if not _PLAIN.fullmatch(text) or len(text) > 100_000:
         return True
-    if _PLAIN_BADNESS is not None:
-        return _PLAIN_BADNESS.search(text) is not None
-    return any(is_bad(line) for line in text.splitlines(keepends=True))  # ftfy repairs line by line
-
-
-# Texts cleaned lately, and their clean forms: a text is repaired once, however many stages clean
-# it again (the parser, the paragraph split, the normalise stage). Bounded: emptied when full.
-_CLEANED: dict[str, str] = {}
-_CLEANED_MAX = 4096  # an article's texts meet again within its own parse and pipeline stages
+    return _PLAIN_BADNESS.search(text) is not None
 
 
 def clean_text(value: str | None) -> str:
     """One line of text as a reader sees it: repaired, NFC, single-spaced, trimmed."""
-    if not value:
-        return ""
-    known = _CLEANED.get(value)
-    if known is not None:
-        return known
-    text = _repaired(value)
-    if len(_CLEANED) >= _CLEANED_MAX:
-        _CLEANED.clear()
-    _CLEANED[value] = _CLEANED[text] = text  # cleaning is idempotent: the clean form is its own
-    return text
+    return _cleaned(value) if value else ""
+
+
+@lru_cache(maxsize=4096)  # an article's texts meet again within its parse and its pipeline stages: repaired once
+def _cleaned(value: str) -> str:
+    return _repaired(value)
 
 
 def _repaired(value: str) -> str:
