@@ -83,6 +83,7 @@ PORTAL_LISTING_MAX_PAGES = 20_000
 CONCURRENT_ITEMS = 8
 
 RETRY_ENABLED = True
+PORTAL_RETRY_AFTER_MAX = 120.0  # seconds a 429/503 Retry-After is honoured at most (the replica profile: 2)
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Scrapy's own list (timeouts, refused and cut connections, data loss, DNS) plus what the

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from crawler.portals import PORTALS
+from spiders.parsers import PortalParser
 from tests.helpers import GOLDEN
 
 
@@ -14,7 +17,15 @@ def test_each_portal_has_its_spider_parser_and_golden_files_for_every_parser_ver
     spider = portal.spider_class()
     assert (spider.name, spider.public_origin, spider.categories) == (portal.name, portal.public_origin, portal.categories)
     parser = portal.parser_module()
-    assert callable(parser.parse_article) and portal.name == parser.SITE
+    assert isinstance(parser, PortalParser) and portal.name == parser.SITE
+    assert (portal.public_origin, portal.categories) == (parser.PUBLIC_ORIGIN, parser.CATEGORIES)
+    for function in ("article_id_from_url", "category_url", "parse_listing", "parse_article"):
+        # The interface's arguments, in its order (a category is a slug on one portal, a path on the other);
+        # anything more a parser takes has a default.
+        wanted = len(inspect.signature(getattr(PortalParser, function)).parameters) - 1  # less `self`
+        given = list(inspect.signature(getattr(parser, function)).parameters.values())
+        assert len(given) >= wanted and all(p.default is inspect.Parameter.empty for p in given[:wanted]), function
+        assert all(p.default is not inspect.Parameter.empty for p in given[wanted:]), function
     cases = {path.stem for path in GOLDEN.glob(f"{name}-*.json")}
     for version in portal.parser_versions:
         # The oldest layout's pages are the plain ones; every later layout has files named after it.

@@ -40,7 +40,7 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         if not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured
-        return cls(crawler, crawler.settings.getfloat("PORTAL_RETRY_AFTER_MAX", 120.0))
+        return cls(crawler, crawler.settings.getfloat("PORTAL_RETRY_AFTER_MAX"))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         wait = retry_after_seconds(response.headers.get("Retry-After")) if response.status in (429, 503) else None
