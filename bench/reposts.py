@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from crawler.cli.demo import DemoOptions, run_spiders  # noqa: E402
 from crawler.portals import NAMES  # noqa: E402
 from crawler.reposts.similarity import Body, keys_of  # noqa: E402
+from crawler.reposts.sweep import resolve_reposts  # noqa: E402
 from crawler.storage.mongo import connect, start_embedded_server  # noqa: E402
-from pipelines.deduplicate import resolve_reposts  # noqa: E402
 from pipelines.store import ensure_indexes  # noqa: E402
 from replica.corpus import build_corpus  # noqa: E402
 from replica.server import Replica, ReplicaOptions  # noqa: E402

@@ -35,7 +35,8 @@ from crawler.items import (
 )
 from crawler.operations.runs import job_id_of
 from crawler.reasons import retried_next_run
-from crawler.storage.durable import WriteJob, handles, update, updates_job
+from crawler.storage.durable import WriteJob, update, updates_job
+from crawler.storage.jobs import ARTICLES, REPOSTS
 from crawler.storage.mongo import MongoConnection
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,6 @@ def ensure_indexes(db: Database) -> None:
         db[collection].create_indexes(indexes)
 
 
-@handles("articles")
 def write_articles(db: Database, payload: dict) -> Counter:
     """Upsert a batch of articles (a job of the durable writer: idempotent, so it can be retried or replayed).
 
@@ -195,7 +195,7 @@ def mark(item: object, job_id: str) -> dict | None:
 def articles_job(items: list[ArticleItem], job_id: str, spider: str, version: str | None) -> WriteJob:
     """A batch of articles for the writer (`write_articles`): their fields as plain data, and where they came from."""
     provenance = {"crawl.last_seen_at": utc_now(), "crawl.job_id": job_id, "crawl.spider": spider, "crawl.version": version}
-    return WriteJob("articles", {"items": [asdict(item) for item in items], "provenance": provenance, "now": utc_now()},
+    return WriteJob(ARTICLES, {"items": [asdict(item) for item in items], "provenance": provenance, "now": utc_now()},
                     size=len(items))
 
 
@@ -222,7 +222,7 @@ class StoreInMongoPipeline:
         await self.flush()
         # After the last article is written, whichever portal was crawled: reposts across the collection.
         if self.crawler.settings.getbool("PORTAL_REPOSTS_AT_CLOSE"):
-            await self.writer.submit(WriteJob("reposts", {}))
+            await self.writer.submit(WriteJob(REPOSTS, {}))
         await self.writer.drain()
 
     async def item_dropped(self, item: object, exception: BaseException) -> None:

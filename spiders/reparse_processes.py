@@ -67,7 +67,7 @@ def settle_reposts(uri: str) -> Counter | str:
     """
     from crawler.cli.common import NoDatabase, connected
     from crawler.dates import utc_now
-    from pipelines.deduplicate import resolve_reposts
+    from crawler.reposts.sweep import resolve_reposts
 
     try:
         with connected(uri) as db:

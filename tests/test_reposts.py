@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from crawler.reposts.similarity import SHINGLE_WORDS, Body, Candidate, _shingles, best_match, compare, keys_of
+from crawler.reposts.sweep import resolve_reposts
 from crawler.storage.mongo import connect
-from pipelines.deduplicate import resolve_reposts
 from pipelines.store import ensure_indexes
 from replica.corpus import REPOST_KINDS, build_corpus
 

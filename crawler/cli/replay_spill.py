@@ -13,8 +13,6 @@ from crawler.portals import NAMES
 
 def run(args: argparse.Namespace) -> int:
     """Write what crawls spilled while MongoDB was away, oldest first (a crawl also does it when it starts)."""
-    import pipelines.deduplicate
-    import pipelines.store  # noqa: F401 - they register the write jobs they own
     from crawler.storage.durable import replay_spills, spill_files
 
     spill_dir = args.data_dir / "spill"

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,22 +36,13 @@ from pymongo.errors import BulkWriteError, DocumentTooLarge, InvalidDocument, Py
 
 from crawler.dates import utc_now
 from crawler.storage.files import create_new
+from crawler.storage.jobs import UPDATES, JobHandler, write_jobs
 
 log = logging.getLogger(__name__)
 
 Counts = Counter
-JobHandler = Callable[[Database, dict], Counts]
-HANDLERS: dict[str, JobHandler] = {}
 # Errors that no retry will mend: the job is spilled at once, for a person to look at.
 PERMANENT = (BulkWriteError, DocumentTooLarge, InvalidDocument, WriteError)
-
-
-def handles(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that carries out jobs of `kind` (it must be idempotent)."""
-    def register(handler: JobHandler) -> JobHandler:
-        HANDLERS[kind] = handler
-        return handler
-    return register
 
 
 @dataclass
@@ -67,10 +58,9 @@ def update(collection: str, filter_: dict, change: dict, upsert: bool = False) -
 
 
 def updates_job(ops: list[dict]) -> WriteJob:
-    return WriteJob("updates", {"ops": ops}, size=len(ops))
+    return WriteJob(UPDATES, {"ops": ops}, size=len(ops))
 
 
-@handles("updates")
 def apply_updates(db: Database, payload: dict) -> Counts:
     """Updates in the order given, each run of one collection as one ordered bulk write."""
     ops = payload["ops"]
@@ -84,9 +74,9 @@ def apply_updates(db: Database, payload: dict) -> Counts:
     return Counter()
 
 
-def run_job(db: Database, job: WriteJob) -> Counts:
+def run_job(db: Database, job: WriteJob, handlers: Mapping[str, JobHandler]) -> Counts:
     try:
-        handler = HANDLERS[job.kind]
+        handler = handlers[job.kind]
     except KeyError:
         raise InvalidDocument(f"no handler for write jobs of kind {job.kind!r}") from None
     return handler(db, job.payload)
@@ -116,8 +106,10 @@ class DurableWriter:
 
     def __init__(self, db: Database, spill_dir: Path, spider: str, outage_budget: float, max_pending: int,
                  on_counts: Callable[[Counts], None] = lambda counts: None,
-                 on_spilling: Callable[[str], None] = lambda why: None) -> None:
+                 on_spilling: Callable[[str], None] = lambda why: None,
+                 handlers: Mapping[str, JobHandler] | None = None) -> None:
         self.db = db
+        self.handlers = handlers if handlers is not None else write_jobs()
         self.spill = SpillFile(spill_dir, spider)
         self.outage_budget = outage_budget
         self.max_pending = max_pending
@@ -185,7 +177,7 @@ class DurableWriter:
         while True:
             attempt_started = time.monotonic()
             try:
-                counts = run_job(self.db, job)
+                counts = run_job(self.db, job, self.handlers)
             except PERMANENT as error:
                 log.error("MongoDB refused a %s write for good (%s): spilling it for a person to look at", job.kind, error)
                 return self._spilled(job, f"refused: {error}")
@@ -241,7 +233,8 @@ class ReplayReport:
     refused: int = 0
 
 
-def replay_spills(db: Database, spill_dir: Path, spider: str | None = None) -> ReplayReport:
+def replay_spills(db: Database, spill_dir: Path, spider: str | None = None,
+                  handlers: Mapping[str, JobHandler] | None = None) -> ReplayReport:
     """Write what earlier runs spilled, file by file and line by line, in order.
 
     A finished file moves to `spill/replayed/`; a line MongoDB refuses for good moves its file
@@ -260,7 +253,7 @@ def replay_spills(db: Database, spill_dir: Path, spider: str | None = None) -> R
                 continue
             entry = json_util.loads(line)
             try:
-                run_job(db, WriteJob(entry["kind"], entry["payload"], entry.get("size", 1)))
+                run_job(db, WriteJob(entry["kind"], entry["payload"], entry.get("size", 1)), handlers or write_jobs())
             except PERMANENT as error:
                 log.error("spill %s line %d is refused by MongoDB (%s): moved to spill/refused/", path.name, number, error)
                 report.refused += 1
