@@ -1,4 +1,4 @@
-"""Stage 1: one spelling for everything — NFC text, plain spaces, no entities, canonical URLs."""
+"""Stage 1: one spelling for everything the parsers leave open: canonical http(s) URLs, NFC body HTML, no twins."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from scrapy.crawler import Crawler
 
 from crawler.items import ArticleItem
 from crawler.urls import canonical_url, is_web_url
-from spiders.parsers.text import clean_paragraphs, clean_text, join_paragraphs
 
 from . import ArticleStage
 
@@ -29,26 +28,17 @@ def _unique(values: list) -> list:
 
 
 def normalise_article(item: ArticleItem, public_origin: str) -> ArticleItem:
-    """The item with every text field repaired and every URL canonical (idempotent)."""
-    for name in ("title", "summary", "author", "date_text"):
-        value = getattr(item, name)
-        setattr(item, name, clean_text(value) or None if value is not None else None)
-    item.body_text = join_paragraphs(clean_paragraphs(item.body_text.split("\n\n")))
+    """The item with one spelling for each thing (idempotent): every URL canonical and http(s), body HTML in NFC,
+    no category, image or related link twice. Text is the parsers' to clean, once (`spiders/parsers/text.py`)."""
     item.body_html = html_in_nfc(item.body_html)
-    item.categories = _unique([{"slug": c["slug"], "name": clean_text(c["name"])} for c in item.categories])
-    if item.source:
-        item.source = {**item.source, "text": clean_text(item.source["text"]), "name": clean_text(item.source["name"])}
+    item.categories = _unique(item.categories)
     item.url = canonical_url(item.url, public_origin)
-    item.images, item.offsite_images = (
-        _unique([{"url": canonical_url(i["url"], public_origin), "caption": clean_text(i["caption"]) or None}
-                 for i in images if i.get("url")])
-        for images in (item.images, item.offsite_images))
     # Only http(s) links are kept as links: a `javascript:` or `data:` one is not a page of anyone's.
-    item.images, item.offsite_images = ([i for i in images if is_web_url(i["url"])] for images in (item.images, item.offsite_images))
+    item.images, item.offsite_images = (
+        _unique([{**i, "url": canonical_url(i["url"], public_origin)} for i in images if i.get("url") and is_web_url(i["url"])])
+        for images in (item.images, item.offsite_images))
     item.related_urls = _unique([canonical_url(u, public_origin) for u in item.related_urls if is_web_url(u)])
     item.related_urls = [u for u in item.related_urls if u != item.url]
-    if item.qr:
-        item.qr["caption"] = clean_text(item.qr.get("caption")) or None
     return item
 
 

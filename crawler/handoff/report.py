@@ -22,7 +22,8 @@ from crawler.urls import is_web_url
 
 SITES = {portal.name: portal.title for portal in PORTALS.values()}
 COLOURS = {portal.name: portal.colour for portal in PORTALS.values()}
-FILL_FIELDS = {"author": "tác giả / byline", "source": "nguồn / source", "qr": "mã QR / QR code", "images": "ảnh / images",
+# The fields whose coverage the report shows, with their labels (the monitors watch FILL_FIELDS).
+COVERAGE_LABELS = {"author": "tác giả / byline", "source": "nguồn / source", "qr": "mã QR / QR code", "images": "ảnh / images",
                "summary": "sapo / summary"}
 _LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
            "font": {"family": "Arial, sans-serif", "size": 12},
@@ -85,7 +86,7 @@ def build_report(db: Database) -> str:
     filled: dict[str, Counter] = defaultdict(Counter)
     totals: Counter = Counter()
     period: dict[str, list[datetime]] = defaultdict(list)
-    fields = {"site": 1, "published_at": 1, "categories.name": 1, **dict.fromkeys(FILL_FIELDS, 1)}
+    fields = {"site": 1, "published_at": 1, "categories.name": 1, **dict.fromkeys(COVERAGE_LABELS, 1)}
     for doc in db.articles.find({"removed_at": None}, fields):
         site = doc["site"]
         totals[site] += 1
@@ -97,7 +98,7 @@ def build_report(db: Database) -> str:
         per_author[site][doc.get("author") or "(không ghi / none)"] += 1
         source = doc.get("source") or {}
         per_source[site][source.get("publisher") or source.get("name") or "(không ghi nguồn / own)"] += 1
-        for name in FILL_FIELDS:
+        for name in COVERAGE_LABELS:
             filled[site][name] += bool(doc.get(name))
 
     charts = []
@@ -122,7 +123,7 @@ def build_report(db: Database) -> str:
     drawn = [f'<div class="chart" id="chart-{key}">{_figure(figure, first=i == 0)}</div>' for i, (key, figure) in enumerate(charts)]
 
     fill_rows = [[label, *(f"{filled[s][name] / totals[s]:.0%} ({filled[s][name]})" if totals[s] else "–" for s in SITES)]
-                 for name, label in FILL_FIELDS.items()]
+                 for name, label in COVERAGE_LABELS.items()]
     covered = "; ".join(f"{label}: {totals[site]} bài, {_local(min(period[site])) if period[site] else '–'} → "
                         f"{_local(max(period[site])) if period[site] else '–'}" for site, label in SITES.items())
     return f"""<!DOCTYPE html>

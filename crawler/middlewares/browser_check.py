@@ -41,6 +41,7 @@ from scrapy.http import Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
 from crawler.dates import utc_now
+from crawler.storage.durable import update, updates_job
 from crawler.storage.mongo import MongoConnection
 from crawler.urls import PortalScope
 
@@ -295,10 +296,8 @@ class BrowserCheckMiddleware:
         record = {"requests": lifetime.requests, "seconds": lifetime.seconds, "learned_at": utc_now()}
         if (mongo := self._mongo()) is None:
             return
-        try:
-            await asyncio.to_thread(lambda: mongo.db.meta.update_one(self._meta_key, {"$set": record}, upsert=True))
-        except PyMongoError as error:
-            log.warning("browser check: the cookie lifetime could not be kept for the next run (%s)", error)
+        # Through the crawl's one write path, like every write of a crawl: ridden through an outage, or spilled.
+        await mongo.writer.submit(updates_job([update("meta", self._meta_key, {"$set": record}, upsert=True)]))
 
     async def _pass_check(self) -> None:
         """One browser visit for everyone waiting: later callers await the visit under way."""

@@ -127,7 +127,7 @@ def meta_content(selector: Selector, prop: str) -> str:
 
 
 @dataclass
-class Body:
+class ArticleBody:
     """An article's body as read: its paragraphs (the byline and source line split off), its images."""
 
     trailer: Trailer
@@ -140,7 +140,7 @@ class Body:
 
 
 def read_body(content: SelectorList, origin: PortalOrigin, base: str, *, is_image_block: Callable[[Selector], bool],
-              block_caption: str, inline_caption: Callable[[Selector, Selector], str | None]) -> Body:
+              block_caption: str, inline_caption: Callable[[Selector, Selector], str | None]) -> ArticleBody:
     """The paragraphs and images of an article's content, child by child, for both portals.
 
     An image block (a `<figure>`, a table holding a photo) gives images captioned by its caption
@@ -158,7 +158,7 @@ def read_body(content: SelectorList, origin: PortalOrigin, base: str, *, is_imag
         if not block:
             paragraphs.append(text_of(node))
     own, offsite = split_offsite(images, origin)
-    return Body(split_trailer(clean_paragraphs(paragraphs)), own, offsite)
+    return ArticleBody(split_trailer(clean_paragraphs(paragraphs)), own, offsite)
 
 
 class ArticlePage:
@@ -190,7 +190,7 @@ class ArticlePage:
         raise NotImplementedError
 
     @cached_property
-    def body(self) -> Body:
+    def body(self) -> ArticleBody:
         raise NotImplementedError
 
     def url(self) -> str:

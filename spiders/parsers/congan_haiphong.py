@@ -15,7 +15,8 @@ from crawler.items import ArticleItem
 from crawler.portals import PORTALS
 from crawler.urls import PortalOrigin
 
-from .common import ArticlePage, Body, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
+from .common import ArticleBody, ArticlePage, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
+from .text import clean_text
 
 PORTAL = PORTALS["congan_haiphong"]
 SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
@@ -91,10 +92,10 @@ class PoliceArticlePage(ArticlePage):
         return self.detail.css(".news-content")
 
     @cached_property
-    def body(self) -> Body:
+    def body(self) -> ArticleBody:
         return read_body(self.content, self.origin, self.base,
                          is_image_block=lambda node: tag_of(node) == "table" and bool(node.css("img")),
-                         block_caption="td.image_desc", inline_caption=lambda node, img: img.attrib.get("alt") or None)
+                         block_caption="td.image_desc", inline_caption=lambda node, img: clean_text(img.attrib.get("alt")) or None)
 
     @cached_property
     def canonical(self) -> str:

@@ -19,7 +19,7 @@ from crawler.portals import PORTALS
 from crawler.urls import PortalOrigin
 from spiders.parsers.text import clean_text
 
-from .common import ArticlePage, Body, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
+from .common import ArticleBody, ArticlePage, ListingEntry, ListingPage, document_of, first_text, meta_content, read_body, tag_of, text_of
 
 PORTAL = PORTALS["thanhphohaiphong"]
 SITE, PUBLIC_ORIGIN, CATEGORIES = PORTAL.name, PORTAL.public_origin, PORTAL.categories
@@ -135,7 +135,7 @@ class CityArticlePage(ArticlePage):
         return self.document.css(".entry-content")
 
     @cached_property
-    def body(self) -> Body:
+    def body(self) -> ArticleBody:
         return read_body(self.content, self.origin, self.base, is_image_block=lambda node: tag_of(node) == "figure",
                          block_caption=_CAPTION, inline_caption=lambda node, img: text_of(node.css(_CAPTION)) or None)
 
@@ -181,7 +181,7 @@ class CityArticlePage(ArticlePage):
             return None
         return {
             "image_url": self.origin.public_url(image.attrib.get("src", ""), self.base),
-            "caption": first_text(self.document, self.layout.qr_caption) or image.attrib.get("alt") or None,
+            "caption": first_text(self.document, self.layout.qr_caption) or clean_text(image.attrib.get("alt")) or None,
             "payload": None,  # read by the spider from the image
             "matches_url": None,
         }
