@@ -15,13 +15,19 @@ Two rules, because Playwright's request routing does not see redirect hops:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socketserver
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
 from crawler.urls import PortalScope
 
@@ -112,3 +118,58 @@ def browser_settings(launch_options: dict, scope: PortalScope, proxy: RefusingPr
         "PLAYWRIGHT_ABORT_REQUEST": BrowserScope(scope, on_refused),
         "PLAYWRIGHT_LAUNCH_OPTIONS": {**launch_options, "proxy": {"server": proxy.url, "bypass": bypass_list(scope)}},
     }
+
+
+class IdleBrowserCloser:
+    """Closes Chromium once no page has needed it for PORTAL_BROWSER_IDLE_SECONDS; scrapy-playwright launches it
+    again for the next page that does. An extension of its own, since it must look at scrapy-playwright's
+    handler (its `browser` and `context_wrappers`: not a public interface, so they are read in this one place)."""
+
+    def __init__(self, crawler: Crawler, idle_seconds: float) -> None:
+        self.crawler = crawler
+        self.idle_seconds = idle_seconds
+        self.used_at = time.monotonic()
+        self.watch: asyncio.Task | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IdleBrowserCloser:
+        idle = crawler.settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS")
+        if idle <= 0 or "playwright" not in str(crawler.settings.getdict("DOWNLOAD_HANDLERS").get("http", "")):
+            raise NotConfigured("no browser, or it is never closed")
+        closer = cls(crawler, idle)
+        crawler.signals.connect(closer.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(closer.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(closer.request_used_browser, signal=signals.request_reached_downloader)
+        return closer
+
+    def request_used_browser(self, request: Any, spider: Any) -> None:
+        if request.meta.get("playwright"):
+            self.used_at = time.monotonic()
+
+    def spider_opened(self, spider: Any) -> None:
+        self.watch = asyncio.ensure_future(self.close_when_idle())
+
+    async def spider_closed(self, spider: Any) -> None:
+        if self.watch is not None:
+            self.watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.watch
+
+    async def close_when_idle(self) -> None:
+        """Close Chromium once no page has needed it for `idle_seconds`; scrapy-playwright relaunches it on demand."""
+        while True:
+            await asyncio.sleep(max(self.idle_seconds / 4, 0.2))
+            handler = self._playwright_handler()
+            browser = getattr(handler, "browser", None)
+            busy = handler is None or any(c.context.pages for c in handler.context_wrappers.values())
+            if browser is None or busy or time.monotonic() - self.used_at < self.idle_seconds:
+                continue
+            log.info("Chromium idle for %.0f s, closed until a page needs it", self.idle_seconds)
+            self.crawler.stats.inc_value("browser/closed_idle")
+            with contextlib.suppress(Exception):  # already gone: nothing to close
+                await browser.close()
+
+    def _playwright_handler(self) -> Any:
+        handlers = getattr(getattr(self.crawler.engine, "downloader", None), "handlers", None)
+        handler = handlers._get_handler("http") if handlers is not None else None
+        return handler if hasattr(handler, "context_wrappers") else None

@@ -132,6 +132,7 @@ EXTENSIONS = {
     # Spidermon counts how often each field of the stored articles is filled (the fill-rate monitor reads it).
     "spidermon.contrib.scrapy.extensions.Spidermon": 510,
     "crawler.operations.logformatter.RootLogLevel": 530,  # a DEBUG line costs nothing at INFO
+    "crawler.browser.IdleBrowserCloser": 540,  # Chromium closed while no page needs it (PORTAL_BROWSER_IDLE_SECONDS)
 }
 
 # Monitoring (crawler/operations/monitors.py): Spidermon monitors run when a run closes, in every profile;

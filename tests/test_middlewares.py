@@ -259,3 +259,35 @@ def test_a_cookie_still_good_after_the_bound_is_taken_to_last_long_and_requests_
     assert middleware.lifetime is None and middleware.held.sent == 12
     # One at a time until the fourth request goes, and the eight left with it: at most 9 in flight, never 12.
     assert 1 < most_in_flight[0] <= 9
+
+
+def test_chromium_is_closed_once_no_page_has_needed_it_for_the_idle_time():
+    from crawler.browser import IdleBrowserCloser
+
+    class FakeBrowser:
+        closed = False
+
+        async def close(self) -> None:
+            self.closed = True
+
+    class FakeHandler:  # scrapy-playwright's handler, as far as the closer looks at it
+        browser, context_wrappers = FakeBrowser(), {}
+
+    crawler = crawler_for(CongAnHaiphongSpider, PORTAL_BROWSER_IDLE_SECONDS=0.2)
+    closer = IdleBrowserCloser.from_crawler(crawler)
+    closer._playwright_handler = FakeHandler
+
+    async def watch() -> float:
+        closer.request_used_browser(Request(URL, meta={"playwright": True}), crawler.spider)
+        used = closer.used_at
+        task = asyncio.ensure_future(closer.close_when_idle())
+        while not FakeHandler.browser.closed:  # the event itself, however long the machine takes
+            await asyncio.sleep(0.01)
+        task.cancel()
+        return used
+
+    used = run_in_new_loop(asyncio.wait_for(watch(), timeout=60))
+    assert FakeHandler.browser.closed and crawler.stats.get_value("browser/closed_idle") == 1
+    assert closer.used_at == used  # a plain request does not count as the browser's use…
+    closer.request_used_browser(Request(URL), crawler.spider)
+    assert closer.used_at == used

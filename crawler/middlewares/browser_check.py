@@ -28,9 +28,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from http.cookies import SimpleCookie
-from typing import Any
 
 from pymongo.errors import PyMongoError
 from scrapy import Request, Spider, signals
@@ -41,6 +38,7 @@ from scrapy.http import Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
 from crawler.dates import utc_now
+from crawler.middlewares.browser_cookie import HeldCookie, Lifetime, cookie_sent
 from crawler.storage.durable import update, updates_job
 from crawler.storage.mongo import MongoConnection
 from crawler.urls import PortalScope
@@ -83,62 +81,17 @@ def browser_meta(ready_selector: str, timeout_ms: int = 20_000, fresh: bool = Fa
     return meta
 
 
-@dataclass
-class Lifetime:
-    """How long the portal's cookie is good for, as last seen: in requests (renewed by) and in seconds (for the record)."""
-
-    requests: int
-    seconds: float
-
-    RENEW_AT = 0.8  # of the lifetime: a new cookie is earned in the background from here...
-    WAIT_AT = 0.95  # ...and past here requests wait for it rather than risk being turned away
-
-
-@dataclass
-class HeldCookie:
-    """The cookie requests are sent with, and how much of it has been used."""
-
-    value: str
-    earned_at: float  # time.monotonic()
-    sent: int = 0  # plain requests sent with it
-    answered: int = 0  # ...and answered with a real page
-    last_answer_at: float | None = None
-
-    def used(self, lifetime: Lifetime) -> float:
-        """The share of its lifetime this cookie has used, in requests sent.
-
-        Not in time: a lifetime counted in requests lasts as many seconds as the crawl's pace makes
-        it, and a slower run would renew for nothing. A cookie that lapses by time instead is
-        learned again at its first expiry in a faster run.
-        """
-        return self.sent / max(lifetime.requests, 1)
-
-    def lifetime(self) -> Lifetime:
-        """What this cookie turned out to be good for, now that the check came back for it."""
-        return Lifetime(self.answered, (self.last_answer_at or self.earned_at) - self.earned_at)
-
-
-def cookie_sent(request: Request, name: str) -> str | None:
-    header = request.headers.get(b"Cookie")
-    if not header:
-        return None
-    jar = SimpleCookie()
-    jar.load(header.decode("latin-1"))
-    return jar[name].value if name in jar else None
-
-
 def _log_failed_renewal(visit: asyncio.Future) -> None:
     if not visit.cancelled() and visit.exception() is not None:  # the check itself will say when the old cookie ends
         log.warning("browser check: renewing the cookie early failed (%s)", visit.exception())
 
 
 class BrowserCheckMiddleware:
-    def __init__(self, crawler: Crawler, max_attempts: int, cookie_name: str, idle_seconds: float = 0.0, *,
+    def __init__(self, crawler: Crawler, max_attempts: int, cookie_name: str, *,
                  one_at_a_time: int = 1000, first_cookie_wait: float = 60.0) -> None:
         self.crawler = crawler
         self.max_attempts = max_attempts
         self.cookie_name = cookie_name
-        self.idle_seconds = idle_seconds
         self.one_at_a_time = one_at_a_time  # requests of a cookie whose lifetime is unknown, at most
         self.first_cookie_wait = first_cookie_wait  # seconds at most: a request never answered must not stop the crawl
         self.cookies: dict[str, str] = {}
@@ -146,8 +99,6 @@ class BrowserCheckMiddleware:
         self.lifetime: Lifetime | None = None
         self._passing: asyncio.Future | None = None
         self._first_cookie_request: asyncio.Future | None = None  # answered when the request in flight is
-        self._browser_used_at = time.monotonic()
-        self._idle_watch: asyncio.Task | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserCheckMiddleware:
@@ -156,11 +107,9 @@ class BrowserCheckMiddleware:
             raise NotConfigured("this spider's portal has no browser check")
         settings = crawler.settings
         middleware = cls(crawler, settings.getint("PORTAL_BROWSER_CHECK_ATTEMPTS", 3), spidercls.browser_check_cookie,
-                         settings.getfloat("PORTAL_BROWSER_IDLE_SECONDS", 60.0),
                          one_at_a_time=settings.getint("PORTAL_BROWSER_CHECK_ONE_AT_A_TIME", 1000),
                          first_cookie_wait=settings.getfloat("DOWNLOAD_TIMEOUT", 30.0) * 2)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     @property
@@ -184,18 +133,9 @@ class BrowserCheckMiddleware:
             self.lifetime = Lifetime(int(known["requests"]), float(known["seconds"]))
             log.info("browser check: an %s cookie lasts %d requests or %.0f s (learned %s)", self.cookie_name,
                      self.lifetime.requests, self.lifetime.seconds, known.get("learned_at"))
-        if self.idle_seconds > 0:
-            self._idle_watch = asyncio.ensure_future(self._close_browser_when_idle())
-
-    async def spider_closed(self, spider: Spider) -> None:
-        if self._idle_watch is not None:
-            self._idle_watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._idle_watch
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("playwright"):
-            self._browser_used_at = time.monotonic()
             return
         if self.held is not None and self.lifetime is not None:
             await self._renew_if_due()
@@ -323,22 +263,3 @@ class BrowserCheckMiddleware:
         value = self.cookies.get(self.cookie_name)
         if value is not None and (self.held is None or self.held.value != value):
             self.held = HeldCookie(value, time.monotonic())
-
-    async def _close_browser_when_idle(self) -> None:
-        """Close Chromium once no page has needed it for `idle_seconds`; scrapy-playwright relaunches it on demand."""
-        while True:
-            await asyncio.sleep(max(self.idle_seconds / 4, 0.2))
-            handler = self._playwright_handler()
-            browser = getattr(handler, "browser", None)
-            busy = handler is None or any(c.context.pages for c in handler.context_wrappers.values())
-            if browser is None or busy or time.monotonic() - self._browser_used_at < self.idle_seconds:
-                continue
-            log.info("browser check: Chromium idle for %.0f s, closed until a page needs it", self.idle_seconds)
-            self.crawler.stats.inc_value("browser/closed_idle")
-            with contextlib.suppress(Exception):  # already gone: nothing to close
-                await browser.close()
-
-    def _playwright_handler(self) -> Any:
-        handlers = getattr(getattr(self.crawler.engine, "downloader", None), "handlers", None)
-        handler = handlers._get_handler("http") if handlers is not None else None
-        return handler if hasattr(handler, "context_wrappers") else None
