@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -69,6 +70,12 @@ def fields_of(*kinds: str) -> tuple[str, ...]:
 EXTRACTED_FIELDS = ("_id", *fields_of(IDENTITY, CONTENT))
 # An article's content: what a revision keeps when it changes, what makes a stored record differ.
 CONTENT_FIELDS = fields_of(CONTENT)
+
+
+def aliases_of(url: str, seen: Iterable[str | None]) -> list[str]:
+    """An article's aliases, the one rule wherever they are gathered (in a run, and against what is stored):
+    every URL it was seen under, other than the one it is stored under, once each, sorted."""
+    return sorted({u for u in seen if u and u != url})
 
 
 class Rejected(DropItem):

@@ -13,15 +13,12 @@ import logging
 
 from scrapy.crawler import Crawler
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, aliases_of
 from crawler.reposts.similarity import Body, keys_of
 
 from . import ArticleStage
 
 log = logging.getLogger(__name__)
-def aliases_of(item: ArticleItem) -> list[str]:
-    """Every URL the item was seen under, other than its canonical one."""
-    return sorted({u for u in item.seen_urls if u and u != item.url})
 
 
 class DeduplicateArticlePipeline(ArticleStage):
@@ -37,9 +34,8 @@ class DeduplicateArticlePipeline(ArticleStage):
 
     async def process_article(self, item: ArticleItem) -> ArticleItem:
         item.dedup_keys = keys_of(Body.of(item.body_text))
-        item.url_aliases = aliases_of(item)
         if (before := self.seen.get(item._id)) is not None:
             self.crawler.stats.inc_value("articles/seen_again_in_run")
-            item.url_aliases = sorted({*before, *item.url_aliases})
+        item.url_aliases = aliases_of(item.url, [*(before or ()), *item.seen_urls])
         self.seen[item._id] = tuple(item.url_aliases)
         return item

@@ -32,6 +32,7 @@ from crawler.items import (
     FetchFailure,
     Rejected,
     SiteFacts,
+    aliases_of,
 )
 from crawler.operations.runs import job_id_of
 from crawler.reasons import retried_next_run
@@ -98,7 +99,6 @@ def write_articles(db: Database, payload: dict) -> Counter:
                    "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
                    "crawl.etag": item.etag, "crawl.last_modified": item.last_modified,
                    "crawl.canonical_refused": item.canonical_refused, **provenance}
-        aliases = set(item.url_aliases)
         change: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
         old = stored.get(_id)
         if old is None:
@@ -118,13 +118,12 @@ def write_articles(db: Database, payload: dict) -> Counter:
             counts["articles/changed"] += 1
         else:
             counts["articles/unchanged"] += 1
-        if old is not None and old.get("url") and old["url"] != item.url:
-            aliases.add(old["url"])  # a title edit moved the URL: the old one stays findable
-        aliases.discard(item.url)
-        change["$addToSet"] = {"url_aliases": {"$each": sorted(aliases)}}
+        # A title edit moved the URL: the old one stays findable.
+        aliases = aliases_of(item.url, [*item.url_aliases, old.get("url") if old else None])
+        change["$addToSet"] = {"url_aliases": {"$each": aliases}}
         upsert = UpdateOne({"_id": _id}, change, upsert=True)
         if old is None:  # an insert costs the server half an upsert; met stored after all, it is the upsert
-            article_ops.append(InsertOne(_nested({"_id": _id, **fields, **change["$setOnInsert"], "url_aliases": sorted(aliases)})))
+            article_ops.append(InsertOne(_nested({"_id": _id, **fields, **change["$setOnInsert"], "url_aliases": aliases})))
             if_stored[len(article_ops) - 1] = upsert
         else:
             article_ops.append(upsert)
