@@ -35,6 +35,7 @@ from crawler.dates import utc_now
 from crawler.operations.monitors import FILL_FIELDS, PortalMonitorSuite, fill_rates, results_of, stored_fill_rates
 from crawler.storage.durable import replay_spills, update, updates_job
 from crawler.storage.mongo import MongoConnection
+from crawler.urls import redact
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,8 @@ class CrawlRunRecorder:
                 "job_id": job_id,
                 "version": settings.get("PORTAL_VERSION"),
                 "profile": settings.get("PORTAL_PROFILE"),
-                "arguments": vars(args) if args is not None else {},
+                # A mirror's base_url may carry credentials: stored as printed, masked.
+                "arguments": {k: redact(v) if isinstance(v, str) else v for k, v in vars(args).items()} if args is not None else {},
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
                 "started_at": now,
