@@ -106,6 +106,7 @@ class HostilePortal:
                                intercept=self.answer)
         self.cases: dict[str, Case] = {}
         self.planted: dict[str, str] = {}  # article path → case name
+        self.articles: dict[str, Article] = {}  # article path → the article planted on
         self._plant()
 
     # Planning ---------------------------------------------------------------------------
@@ -141,6 +142,7 @@ class HostilePortal:
             for article, (name, outcome) in zip(candidates, plan, strict=False):
                 self.cases[name] = Case(name, article.key, article.url, outcome)
                 self.planted[article.path] = name
+                self.articles[article.path] = article
 
     # Serving ----------------------------------------------------------------------------
 
@@ -157,11 +159,10 @@ class HostilePortal:
             return Answer(status=302, headers={"Location": self.internal.url + "/admin/"}, body="")
         elif path == f"/{SCRIPTED_CATEGORY}.html":
             return self._scripted(routed())
-        name = self.planted.get(path.rstrip("/") if site == CITY else path)
-        if name is None:
+        planted = path.rstrip("/") if site == CITY else path  # a city article may be asked for with a trailing slash
+        if (name := self.planted.get(planted)) is None:
             return None
-        article = next(a for a in self.replica.corpus.articles[site] if a.path == (path.rstrip("/") if site == CITY else path))
-        return self._article(name, article)
+        return self._article(name, self.articles[planted])
 
     def _scripted(self, answer: Answer) -> Answer:
         """The category page (not the browser check) with a frame, scripts, a fetch, a preload and a worker aimed inside."""

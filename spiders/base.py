@@ -219,8 +219,7 @@ class PortalSpider(scrapy.Spider):
         if status in GONE and known is not None and not known.rejected:
             yield ArticleRemoved(site=self.name, native_id=known.native_id, url=known.url, http_status=status)
             return
-        first_url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL asked for, not where it led
-        yield self.failed_fetch(first_url, failure_reason(failure), request.cb_kwargs.get("listing_url"), status)
+        yield self.failed_fetch(asked_url(request), failure_reason(failure), request.cb_kwargs.get("listing_url"), status)
 
     def failed_fetch(self, url: str, reason: str, listing_url: str | None, status: int | None = None) -> FetchFailure:
         """An article given up on for this run: counted, logged, and a record for `rejects` (the next run asks
@@ -261,8 +260,7 @@ class PortalSpider(scrapy.Spider):
             yield self.failed_fetch(item.url, reasons.of_qr_image(reason), item.listing_url)
         elif request.meta.get("archive") == ARTICLE:
             self.crawler.stats.inc_value("articles/parse_errors")
-            first_url = (request.meta.get("redirect_urls") or [request.url])[0]
-            yield self.failed_fetch(first_url, reason, request.cb_kwargs.get("listing_url"))
+            yield self.failed_fetch(asked_url(request), reason, request.cb_kwargs.get("listing_url"))
         else:
             if category := request.cb_kwargs.get("category"):
                 self.walks[category].failed = True
@@ -272,6 +270,11 @@ class PortalSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, listing_url: str | None, seen_url: str) -> Iterable[Any]:
         raise NotImplementedError
+
+
+def asked_url(request: Request) -> str:
+    """The URL the spider asked for, not where a redirect led: the one the article is listed and rejected under."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
 def failure_reason(failure: Failure) -> str:

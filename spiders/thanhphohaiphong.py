@@ -28,7 +28,7 @@ from crawler.storage.archive import IMAGE
 from crawler.urls import is_web_url, origin_label
 from spiders.parsers.qr import BrokenImageError, ImageTooLarge, QrDecoder
 
-from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason, is_too_large
+from .base import PRIORITY_ASSET, PRIORITY_LISTING, PortalSpider, failure_reason
 from .parsers import thanhphohaiphong as parser
 
 API_PAGE_SIZE = 100
@@ -251,7 +251,8 @@ class ThanhphohaiphongSpider(PortalSpider):
         fetch of the article (asked for again next run), never a `qr_unreadable` reject; an image
         over the size bound or on another origin is a reject saying so."""
         item: ArticleItem = failure.request.cb_kwargs["item"]
-        reason = reasons.IMAGE_TOO_LARGE if is_too_large(failure) else failure_reason(failure)
+        reason = failure_reason(failure)
+        reason = reasons.IMAGE_TOO_LARGE if reason == reasons.TOO_LARGE else reason
         yield self.failed_fetch(item.url, reasons.of_qr_image(reason), item.listing_url)
 
     async def parse_fanpage_qr(self, response: Response, fanpage: dict) -> AsyncIterator[SiteFacts]:

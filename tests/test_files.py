@@ -9,12 +9,18 @@ import pytest
 from crawler.storage.files import create_new, write_atomically
 
 
-def test_a_whole_file_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):
+def planted(tmp_path, name: str):
+    """A file someone wants overwritten, and a symlink to it planted at `name` (in a folder of its own)."""
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
-    report = tmp_path / "out" / "report.html"
-    report.parent.mkdir()
-    report.symlink_to(victim)
+    link = tmp_path / name
+    link.parent.mkdir()
+    link.symlink_to(victim)
+    return victim, link
+
+
+def test_a_whole_file_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):
+    victim, report = planted(tmp_path, "out/report.html")
     (tmp_path / "out" / ".report.html.tmp").symlink_to(victim)  # the old predictable temporary name, planted too
     write_atomically(report, lambda tmp: tmp.write_text("<html>report</html>"))
     assert victim.read_text() == "keep me"
@@ -23,11 +29,7 @@ def test_a_whole_file_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp
 
 
 def test_a_growing_file_is_never_opened_through_what_stands_under_its_name(tmp_path):
-    victim = tmp_path / "victim.txt"
-    victim.write_text("keep me")
-    spill = tmp_path / "spill" / "city-1.jsonl"
-    spill.parent.mkdir()
-    spill.symlink_to(victim)
+    victim, spill = planted(tmp_path, "spill/city-1.jsonl")
     with pytest.raises(FileExistsError):
         create_new(spill)
     assert victim.read_text() == "keep me" and list(spill.parent.iterdir()) == [spill]  # no temporary file left

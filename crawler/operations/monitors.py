@@ -52,6 +52,18 @@ def stored_fill_rates(docs: Iterable[dict], fields: Iterable[str] = FILL_FIELDS)
     return total, {name: round(n / total, 4) for name, n in filled.items()} if total else {}
 
 
+def good_runs(history: Iterable[dict], kind: str | None = None) -> list[dict]:
+    """Earlier runs that finished cleanly with no failed monitor (of one kind: `full` or `incremental`), newest first."""
+    return [r for r in history if r.get("state") == "finished" and not (r.get("monitors") or {}).get("failed")
+            and (kind is None or r.get("kind") == kind)]
+
+
+def fill_baseline_runs(history: Iterable[dict], minimum: float) -> list[dict]:
+    """The runs the fill-rate monitor compares with: the last three good ones that stored at least `minimum` articles.
+    With none, the records stored before the run stand for one (the run recorder reads them only then)."""
+    return [r for r in good_runs(history) if r.get("items", 0) >= minimum][:3]
+
+
 class RunMonitor(Monitor):
     """What the monitors share: this run, the runs before it, the thresholds."""
 
@@ -67,9 +79,7 @@ class RunMonitor(Monitor):
         return self.data.crawler.settings.getfloat(name)
 
     def good_runs(self, kind: str | None = None) -> list[dict]:
-        """Earlier runs that finished cleanly with no failed monitor (of one kind: `full` or `incremental`)."""
-        return [r for r in self.history if r.get("state") == "finished" and not (r.get("monitors") or {}).get("failed")
-                and (kind is None or r.get("kind") == kind)]
+        return good_runs(self.history, kind)
 
 
 @monitors.name("Run")
@@ -124,7 +134,7 @@ class FillRateMonitor(RunMonitor):
         minimum = self.setting("MONITOR_FILL_MIN_ITEMS")
         if self.this_run["items"] < minimum:
             self.skipTest(f"only {self.this_run['items']} articles stored")
-        earlier = [r for r in self.good_runs() if r.get("items", 0) >= minimum][:3]
+        earlier = fill_baseline_runs(self.history, minimum)
         baseline = "the last runs"
         stored_items, stored_rates = getattr(self.data, "stored_fill", (0, {}))
         if not earlier and stored_items >= minimum:

@@ -32,7 +32,14 @@ from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from twisted.internet import task
 
 from crawler.dates import utc_now
-from crawler.operations.monitors import FILL_FIELDS, PortalMonitorSuite, fill_rates, results_of, stored_fill_rates
+from crawler.operations.monitors import (
+    FILL_FIELDS,
+    PortalMonitorSuite,
+    fill_baseline_runs,
+    fill_rates,
+    results_of,
+    stored_fill_rates,
+)
 from crawler.storage.durable import replay_spills, update, updates_job
 from crawler.storage.mongo import MongoConnection
 from crawler.urls import redact
@@ -236,9 +243,12 @@ class CrawlRunRecorder:
                            .sort("started_at", -1).limit(20))
             recent = [d["published_at"] for d in db.articles.find({"site": spider.name, "published_at": {"$ne": None}},
                                                                   {"published_at": 1}).sort("published_at", -1).limit(60)]
-            before = db.articles.find({"site": spider.name, "removed_at": None, "crawl.job_id": {"$ne": job_id_of(spider)}},
-                                      dict.fromkeys(FILL_FIELDS, 1)).sort("published_at", -1)
-            stored_fill = stored_fill_rates(before.limit(self.crawler.settings.getint("MONITOR_FILL_STORED_SAMPLE")))
+            stored_fill: tuple[int, dict[str, float]] = (0, {})
+            settings = self.crawler.settings
+            if not fill_baseline_runs(history, settings.getfloat("MONITOR_FILL_MIN_ITEMS")):  # only then is it the baseline
+                before = db.articles.find({"site": spider.name, "removed_at": None, "crawl.job_id": {"$ne": job_id_of(spider)}},
+                                          dict.fromkeys(FILL_FIELDS, 1)).sort("published_at", -1)
+                stored_fill = stored_fill_rates(before.limit(settings.getint("MONITOR_FILL_STORED_SAMPLE")))
         except PyMongoError as error:  # MongoDB is away (the run spilled): judge the run on its own
             log.warning("monitors run without history: MongoDB did not answer (%s)", type(error).__name__)
             history, recent, stored_fill = [], [], (0, {})
