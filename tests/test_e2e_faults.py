@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from replica.corpus import CITY, POLICE
-from replica.drills import MongoProcess, database, interrupt, start_crawl, tally, wait_for_log, wait_for_requests, wait_for_stored
+from replica.drills import (
+    MongoProcess,
+    database,
+    interrupt,
+    start_crawl,
+    tally,
+    wait_for_log,
+    wait_for_requests,
+    wait_for_stored,
+)
 from replica.server import Replica, ReplicaOptions
 from tests.parsing import as_json
 
@@ -61,15 +70,23 @@ def test_an_interrupted_crawl_run_again_stores_every_article_once(replica, mongo
 
 def test_a_short_mongodb_outage_is_ridden_through_while_the_crawl_downloads(replica, mongo, tmp_path):
     db = database(mongo.uri, "outage")
-    crawl = start_crawl(CITY, replica, mongo.uri, db.name, tmp_path / "data", env={"MONGO_OUTAGE_BUDGET": "600"})
-    wait_for_stored(db, CITY, 100, crawl)
-    mongo.kill()
-    before = replica.state.requests[CITY]
-    wait_for_log(crawl, "MongoDB is not answering")  # the crawl met the outage…
-    wait_for_requests(replica, CITY, before + 50, crawl)  # …and downloads went on while MongoDB was away
-    during = replica.state.requests[CITY] - before
-    mongo.start()
-    assert crawl.wait() == 0, crawl.log[-3000:]
+    # Small batches, and MongoDB killed once the first is written: most of the crawl is still to download
+    # when it goes, however fast the machine downloads and however slowly it stores.
+    crawl = start_crawl(CITY, replica, mongo.uri, db.name, tmp_path / "data", settings={"MONGO_BATCH_SIZE": "10"},
+                        env={"MONGO_OUTAGE_BUDGET": "600"})
+    try:
+        wait_for_stored(db, CITY, 10, crawl)
+        mongo.kill()
+        before = replica.state.requests[CITY]
+        wait_for_log(crawl, "MongoDB is not answering")  # the crawl met the outage…
+        wait_for_requests(replica, CITY, before + 50, crawl)  # …and downloads went on while MongoDB was away
+        during = replica.state.requests[CITY] - before
+        mongo.start()
+        assert crawl.wait() == 0, crawl.log[-3000:]
+    finally:
+        if crawl.proc.poll() is None:  # a failed wait leaves no crawl behind for the next test
+            crawl.proc.kill()
+            crawl.proc.wait()
     assert during >= 50
     after = tally(db, replica, CITY)
     assert (after.lost, after.duplicates) == (0, 0)
