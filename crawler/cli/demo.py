@@ -15,7 +15,7 @@ from crawler.handoff.report import write_report
 from crawler.portals import DEFAULT_DATABASE, NAMES, PORTALS
 from crawler.storage.mongo import connect, start_embedded_server
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # crawler/cli/demo.py → the project
 
 
 @dataclass
