@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
+TEST_WORKERS ?= 2
 
 .PHONY: install chromium test lint demo replica clean
 
@@ -28,7 +29,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 test: install lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 demo: install
 	$(PY) -m crawler demo

@@ -33,7 +33,6 @@ from crawler.middlewares.scope import OffsiteRefused
 from crawler.operations.runs import job_id_of
 from crawler.portals import PORTALS
 from crawler.storage.archive import ARTICLE
-from crawler.storage.durable import updates_job
 from crawler.storage.mongo import MongoConnection
 from crawler.urls import PortalOrigin
 
@@ -82,7 +81,7 @@ class PortalSpider(scrapy.Spider):
                                ceiling=settings.getint("PORTAL_LISTING_MAX_PAGES"))
         self.walks = await asyncio.to_thread(Walks.load, mongo.db, self.name, self.args.categories, incremental, self.args.max_pages,
                                              bounds)
-        await mongo.writer.submit(updates_job(self.walks.started(self.run_id, utc_now())))
+        await self.walks.begin(mongo.writer, self.run_id)
         unfinished = self.walks.unfinished_before()
         log.info("%s: %d articles known before this run%s%s", self.name, len(self.state.known), " (full crawl)" if self.args.full else "",
                  f"; the last walk of {', '.join(unfinished)} did not finish: walking to the end" if unfinished else "")
@@ -96,10 +95,6 @@ class PortalSpider(scrapy.Spider):
     @property
     def incremental(self) -> bool:
         return self.walks.incremental
-
-    def walk_updates(self, clean: bool) -> list[dict]:
-        """How this run's walks ended, for the run recorder to write after everything else."""
-        return self.walks.finished(self.run_id, utc_now(), clean)
 
     def identified(self, entries: Iterable[ListingEntry]) -> list[ListingEntry]:
         """The entries on the portal's own hosts, each with its native id (from the listing, else from its URL)."""

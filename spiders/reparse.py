@@ -64,9 +64,6 @@ def reparse_spider(site: str) -> type:
 
         run_kind = "reparse"  # in crawl_runs: not a crawl of the portal
 
-        def walk_updates(self, clean: bool) -> list[dict]:
-            return []  # no listing was read: the walks stay as the last crawl left them
-
         @property
         def incremental(self) -> bool:
             return False

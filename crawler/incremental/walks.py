@@ -22,7 +22,8 @@ from enum import Enum
 
 from pymongo.database import Database
 
-from crawler.storage.durable import update
+from crawler.dates import utc_now
+from crawler.storage.durable import DurableWriter, update, updates_job
 
 
 class Step(Enum):
@@ -139,6 +140,7 @@ class Walks:
     previous: dict[str, WalkRecord] = field(default_factory=dict)
     bounds: ListingBounds = field(default_factory=ListingBounds)
     walks: dict[str, CategoryWalk] = field(default_factory=dict)
+    run_id: str | None = None  # set when this run's walks are marked under way (`begin`)
 
     @classmethod
     def load(cls, db: Database, site: str, categories: Iterable[str], incremental: bool, max_pages: int | None,
@@ -148,6 +150,16 @@ class Walks:
             previous[doc["category"]] = WalkRecord(complete=doc.get("status") == "complete", pages=doc.get("pages", 0),
                                                    reached_end=doc.get("reached_end", False), finished_at=doc.get("finished_at"))
         return cls(site, tuple(categories), incremental, max_pages, previous, bounds or ListingBounds())
+
+    async def begin(self, writer: DurableWriter, run_id: str) -> None:
+        """Mark this run's walks under way, through the durable writer: a run killed from here on leaves them so."""
+        self.run_id = run_id
+        await writer.submit(updates_job(self.started(run_id, utc_now())))
+
+    def closing(self, clean: bool) -> list[dict]:
+        """How this run's walks ended, for the run recorder to write in its last batch, after everything else
+        (a walk is complete only once every write before it has landed). Nothing if the walks never began."""
+        return self.finished(self.run_id, utc_now(), clean) if self.run_id else []
 
     def __getitem__(self, category: str) -> CategoryWalk:
         if category not in self.walks:

@@ -32,6 +32,7 @@ from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from twisted.internet import task
 
 from crawler.dates import utc_now
+from crawler.incremental.walks import Walks
 from crawler.operations.monitors import (
     FILL_FIELDS,
     PortalMonitorSuite,
@@ -199,9 +200,9 @@ class CrawlRunRecorder:
         stats: dict[str, Any] = self.crawler.stats.get_stats()
         state, why, code = run_outcome(reason, stats)
         ops = []
-        walks = getattr(spider, "walk_updates", None)
-        if walks is not None:
-            ops += walks(clean=state == "finished")  # a walk counts as done only when its run is
+        walks = getattr(spider, "walks", None)
+        if isinstance(walks, Walks):  # a reparse never begins its walks: they stay as the last crawl left them
+            ops += walks.closing(clean=state == "finished")  # a walk counts as done only when its run is
         items, rates = fill_rates(stats)
         run = {
             "_id": self.run_id, "spider": spider.name, "started_at": self.started_at,
