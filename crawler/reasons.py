@@ -59,3 +59,26 @@ def code_of(reason: str) -> str:
 def retried_next_run(reason: str) -> bool:
     """Whether an article that failed for this reason is asked for again by the next run."""
     return code_of(reason) in RETRIED_NEXT_RUN
+
+
+# Failures of the network, as an operator woken at night reads them (the alert's "cause in words").
+_IN_WORDS = (
+    (("ConnectionRefusedError", "ERR_CONNECTION_REFUSED"), "connection refused"),
+    (("TimeoutError", "TCPTimedOutError", "ERR_TIMED_OUT", "Timeout "), "timeout"),
+    (("DNSLookupError", "ERR_NAME_NOT_RESOLVED"), "DNS lookup failed"),
+    (("ResponseNeverReceived", "ConnectionLost", "ConnectionDone", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE"), "connection lost"),
+    (("SSLError", "ERR_CERT", "certificate verify failed"), "TLS certificate refused"),
+)
+
+
+def in_words(reason: str) -> str:
+    """A failure reason as a person says it: `connection refused`, `timeout`, `HTTP 503`, `too large`…"""
+    code = code_of(reason)
+    if code == HTTP:
+        return "HTTP " + reason.split(":", 1)[0].removeprefix(HTTP + "_")
+    if code == FETCH_FAILED:
+        for markers, words in _IN_WORDS:
+            if any(marker in reason for marker in markers):
+                return words
+        return "download failed: " + reason.split(":", 2)[1].strip()
+    return code.replace("_", " ")

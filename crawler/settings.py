@@ -53,6 +53,9 @@ MONGO_OUTAGE_BUDGET = float(os.environ.get("MONGO_OUTAGE_BUDGET", "300"))
 PORTAL_ARCHIVE_ENABLED = os.environ.get("PORTAL_ARCHIVE_ENABLED", "1") == "1"
 PORTAL_ARCHIVE_MAX_MB = 256.0
 PORTAL_HEARTBEAT_SECONDS = 30.0  # how often a running run says it is alive (crawl_runs.heartbeat_at)
+# One job of a spider at a time (crawler/operations/lease.py): the lease a job renews each heartbeat lapses after
+# this long unrenewed (a killed job), longer than MONGO_OUTAGE_BUDGET so that an outage ridden through keeps it.
+PORTAL_LEASE_SECONDS = float(os.environ.get("PORTAL_LEASE_SECONDS", "600"))
 COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` that exits with how the run ended
 
 VALIDATE_MIN_BODY_CHARS = 200

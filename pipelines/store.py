@@ -34,9 +34,9 @@ from crawler.items import (
     SiteFacts,
     aliases_of,
 )
-from crawler.operations.runs import job_id_of
+from crawler.operations.runs import job_id_of, run_id_of
 from crawler.reasons import retried_next_run
-from crawler.storage.durable import WriteJob, update, updates_job
+from crawler.storage.durable import DurableWriter, WriteJob, update, updates_job
 from crawler.storage.jobs import ARTICLES, REPOSTS
 from crawler.storage.mongo import MongoConnection
 
@@ -206,6 +206,7 @@ class StoreInMongoPipeline:
         self.batch_size = batch_size
         self.pending: list[ArticleItem] = []
         self.marks: list[dict] = []  # unchanged and removed articles, aliases, site facts, rejects
+        self.writer: DurableWriter | None = None  # none when the crawl could not open (MongoDB away, the lease held)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     @classmethod
@@ -214,10 +215,12 @@ class StoreInMongoPipeline:
 
     def open_spider(self) -> None:
         mongo = MongoConnection.of(self.crawler)
-        self.writer = mongo.writer
+        self.writer = mongo.open_for_crawl(self.crawler.spider, run_id_of(self.crawler.spider))
         ensure_indexes(mongo.db)
 
     async def close_spider(self) -> None:
+        if self.writer is None:
+            return
         await self.flush()
         # After the last article is written, whichever portal was crawled: reposts across the collection.
         if self.crawler.settings.getbool("PORTAL_REPOSTS_AT_CLOSE"):

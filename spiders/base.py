@@ -30,7 +30,7 @@ from crawler.incremental.state import CrawlState, Known
 from crawler.incremental.walks import ListingBounds, Step, Walks
 from crawler.items import ArticleItem, ArticleRemoved, ArticleSeenUnder, ArticleUnchanged, FetchFailure
 from crawler.middlewares.scope import OffsiteRefused
-from crawler.operations.runs import job_id_of
+from crawler.operations.runs import run_id_of
 from crawler.portals import PORTALS
 from crawler.storage.archive import ARTICLE
 from crawler.storage.mongo import MongoConnection
@@ -90,7 +90,7 @@ class PortalSpider(scrapy.Spider):
 
     @property
     def run_id(self) -> str:
-        return f"{self.name}:{job_id_of(self)}"
+        return run_id_of(self)
 
     @property
     def incremental(self) -> bool:
@@ -221,6 +221,7 @@ class PortalSpider(scrapy.Spider):
         again when the reason is a failure of the moment: `crawler.reasons.retried_next_run`)."""
         url = self.origin.canonical_url(url)
         self.crawler.stats.inc_value("fetch/failed")
+        self.crawler.stats.inc_value(f"fetch/causes/{reasons.in_words(reason)}")
         log.warning("giving up on %s for this run: %s", url, reason)
         return FetchFailure(site=self.name, url=url, reason=reason, listing_url=listing_url, http_status=status)
 
@@ -234,6 +235,7 @@ class PortalSpider(scrapy.Spider):
         """A listing, API or feed page that could not be had: a fact of the run (kept in crawl_runs), not a record."""
         self.crawler.stats.inc_value("fetch/failed_pages")
         reason = failure_reason(failure)
+        self.crawler.stats.inc_value(f"fetch/causes/{reasons.in_words(reason)}")
         log.warning("could not read %s %s: %s", what, failure.request.url, reason)
         self.run_facts.setdefault("pages_failed", []).append({"what": what, "url": self.origin.public_url(failure.request.url),
                                                                "reason": reason})

@@ -101,14 +101,17 @@ def test_a_markup_change_is_caught_alerted_cleared_and_read_by_a_new_layout(tmp_
                 assert name in failure["message"] and name in drifted["fill_drops"]
             assert "title" not in drifted["fill_drops"] and drifted["state"] == "finished"  # nothing rejected, nothing failed
             assert len(handler.messages) == 1 and "Fill rates" in handler.messages[0] and CITY in handler.messages[0]
+            assert "WARNING" in handler.messages[0] and "Next:" in handler.messages[0]
             assert len(posts) == 1 and posts[0]["spider"] == CITY and "author" in posts[0]["fill_drops"]
             code, said = health(mongo, db.name)
-            assert code == 1 and "PROBLEM" in said and "author" in said
+            assert code == 1 and said.startswith("CRAWLER WARNING") and "author" in said
             (tmp_path / "health-drifted-day.txt").write_text(said, encoding="utf-8")
 
             replica.advance_day()  # day 2: the old theme again
             cleared = crawl(PORTAL_PARSER_PIN=PINNED_2019)
-            assert cleared["monitors"]["failed"] == [] and len(handler.messages) == 1
+            assert cleared["monitors"]["failed"] == [] and len(handler.messages) == 2  # and a recovery message
+            assert "RECOVERED" in handler.messages[1] and drifted["_id"] in handler.messages[1]
+            assert posts[1]["kind"] == "recovery" and posts[1]["recovers"] == drifted["_id"]
             assert health(mongo, db.name)[0] == 0
 
             replica.options.drift_until_day = None  # the theme comes back for good: day 3

@@ -14,7 +14,8 @@ import sys
 from crawler.cli.common import NoDatabase
 from crawler.portals import NAMES
 
-COMMANDS = ("demo", "schedule", "export", "report", "mongo_server", "health", "reparse", "replay_spill")
+COMMANDS = ("demo", "deploy", "schedule", "export", "report", "mongo_server", "health", "metrics", "backup", "restore", "reparse",
+            "replay_spill", "prune")
 
 
 def main(argv: list[str] | None = None) -> int:

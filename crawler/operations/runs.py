@@ -29,10 +29,11 @@ from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
-from twisted.internet import task
+from twisted.internet import task, threads
 
 from crawler.dates import utc_now
 from crawler.incremental.walks import Walks
+from crawler.operations.alerts import deliver, needs_alert, recovery_alert, run_alert
 from crawler.operations.monitors import (
     FILL_FIELDS,
     PortalMonitorSuite,
@@ -41,16 +42,17 @@ from crawler.operations.monitors import (
     results_of,
     stored_fill_rates,
 )
-from crawler.storage.durable import replay_spills, update, updates_job
+from crawler.storage.durable import SpillFile, replay_spills, update, updates_job
 from crawler.storage.mongo import MongoConnection
 from crawler.urls import redact
 
 log = logging.getLogger(__name__)
 
 # The exit status of `scrapy crawl`: 0 finished cleanly; 1 failed (an error, pages or items lost to
-# an exception, MongoDB unreachable at the start); 2 stopped before the end (SIGTERM, SIGINT);
-# 3 writes were spilled (the next run replays them). A killed run has no say: it is `interrupted`.
-EXIT_FINISHED, EXIT_FAILED, EXIT_SHUTDOWN, EXIT_SPILLED = 0, 1, 2, 3
+# an exception, the portal unreachable, MongoDB unreachable at the start); 2 stopped before the end
+# (SIGTERM, SIGINT); 3 writes were spilled (the next run replays them); 4 refused: another job of
+# the spider holds its lease. A killed run has no say: it is `interrupted`.
+EXIT_FINISHED, EXIT_FAILED, EXIT_SHUTDOWN, EXIT_SPILLED, EXIT_REFUSED = 0, 1, 2, 3, 4
 
 # The counters a run reports, from the crawl's stats.
 RUN_COUNTS = {
@@ -92,6 +94,11 @@ def job_id_of(spider: Spider) -> str:
     return job
 
 
+def run_id_of(spider: Spider) -> str:
+    """The run's id in `crawl_runs` (and the owner of the spider's lease): the spider and its job."""
+    return f"{spider.name}:{job_id_of(spider)}"
+
+
 def peak_rss_mb() -> float | None:
     """The crawl process's peak resident memory so far (the kernel's VmHWM), in MB; None where /proc has none."""
     try:
@@ -102,8 +109,31 @@ def peak_rss_mb() -> float | None:
     return round(int(match.group(1)) / 1024, 1) if match else None
 
 
+def causes(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's failed requests by cause in words (`connection refused`, `HTTP 503`), most first."""
+    found = [(k.removeprefix("fetch/causes/"), int(v)) for k, v in stats.items() if k.startswith("fetch/causes/")]
+    return [{"cause": cause, "count": count} for cause, count in sorted(found, key=lambda c: (-c[1], c[0]))]
+
+
+def portal_unreachable(stats: dict[str, Any]) -> bool:
+    """No listing page could be read, and some failed: the run saw nothing of the portal."""
+    return bool(stats.get("fetch/failed_pages")) and not stats.get("listing/pages")
+
+
+def last_alerted(db: Database, run: dict[str, Any]) -> dict | None:
+    """The spider's last crawl before this run, when it was alerted and nothing since said it recovered."""
+    previous = db.crawl_runs.find_one({"spider": run["spider"], "_id": {"$ne": run["_id"]}, "kind": {"$ne": "reparse"},
+                                       "finished_at": {"$ne": None}, "started_at": {"$lte": run["started_at"]}},
+                                      sort=[("started_at", -1)])
+    return previous if previous is not None and (previous.get("alert") or {}).get("kind") == "alert" else None
+
+
 def run_outcome(reason: str, stats: dict[str, Any]) -> tuple[str, str | None, int]:
     """(state, why, exit status) of a run that closed for `reason` with these stats."""
+    if reason == "lease_held":
+        return "refused", "another job of the spider holds its lease", EXIT_REFUSED
+    if reason == "mongo_unavailable" and not stats.get("downloader/request_count") and not stats.get("mongo/spilled"):
+        return "failed", "MongoDB unreachable as the job started", EXIT_FAILED
     if stats.get("mongo/spilled"):
         why = f"{stats['mongo/spilled']} writes spilled to PORTAL_DATA_DIR/spill: {stats.get('mongo/gave_up') or 'refused by MongoDB'}"
         return "failed", why, EXIT_SPILLED
@@ -112,6 +142,9 @@ def run_outcome(reason: str, stats: dict[str, Any]) -> tuple[str, str | None, in
         return "shutdown", "stopped by a signal before the end", EXIT_SHUTDOWN
     if reason != "finished":
         return "failed", reason, EXIT_FAILED
+    if portal_unreachable(stats):
+        said = ", ".join(f"{c['cause']} ×{c['count']}" for c in causes(stats))
+        return "failed", f"no listing page of the portal could be read ({said})", EXIT_FAILED
     if lost:
         return "failed", f"{lost} pages or items failed with an error (see the log)", EXIT_FAILED
     return "finished", None, EXIT_FINISHED
@@ -126,6 +159,8 @@ class CrawlRunRecorder:
         self.started_at: datetime | None = None
         self.portal_now: datetime | None = None  # the portal's clock, from its answers' Date headers
         self.heartbeat: task.LoopingCall | None = None
+        self.lease_lost = False
+        self.closing: asyncio.Future | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
@@ -155,13 +190,15 @@ class CrawlRunRecorder:
 
     async def spider_opened(self, spider: Spider) -> None:
         settings = self.crawler.settings
+        # MongoDB and the spider's lease, if no component opened them yet: either missing ends the job here.
+        self.mongo.open_for_crawl(spider, run_id_of(spider))
         replayed = await asyncio.to_thread(replay_spills, self.mongo.db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider.name)
         if replayed.files:
             log.warning("replayed %d spill files of earlier runs: %d writes", replayed.files, replayed.records)
             self.crawler.stats.set_value("mongo/replayed", replayed.records)
         now = self.started_at = utc_now()
         job_id = job_id_of(spider)
-        self.run_id = f"{spider.name}:{job_id}"
+        self.run_id = run_id_of(spider)
         args = getattr(spider, "args", None)
         await self.mongo.writer.submit(updates_job([
             update("crawl_runs", {"spider": spider.name, "state": "running"},
@@ -190,11 +227,25 @@ class CrawlRunRecorder:
 
     def beat(self) -> None:
         self.mongo.writer.try_submit(updates_job([update("crawl_runs", {"_id": self.run_id}, {"$set": {"heartbeat_at": utc_now()}})]))
+        threads.deferToThread(self.mongo.renew_lease).addCallbacks(self._renewed, self._not_renewed)
+
+    def _renewed(self, held: bool) -> None:
+        if held or self.lease_lost:
+            return
+        self.lease_lost = True
+        log.error("this job's lease lapsed and another job of %s took it: stopping, so that two jobs never write at once",
+                  self.crawler.spider.name)
+        self.closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="lease_lost"))
+
+    def _not_renewed(self, failure: Any) -> None:  # MongoDB away for a moment: the lease outlasts MONGO_OUTAGE_BUDGET
+        log.warning("the lease could not be renewed (%s); trying again at the next heartbeat", failure.type.__name__)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
-        if self.run_id is None:  # the run never opened (MongoDB unreachable at the start)
+        if self.run_id is None:  # the run never opened: MongoDB unreachable as it started, or the lease held
+            if self.mongo.unavailable or self.mongo.refused:
+                await self.record_unopened(spider, reason)
             return
         await self.mongo.writer.drain()  # the last batches' counts are in the stats before they are read
         stats: dict[str, Any] = self.crawler.stats.get_stats()
@@ -204,10 +255,9 @@ class CrawlRunRecorder:
         if isinstance(walks, Walks):  # a reparse never begins its walks: they stay as the last crawl left them
             ops += walks.closing(clean=state == "finished")  # a walk counts as done only when its run is
         items, rates = fill_rates(stats)
-        run = {
-            "_id": self.run_id, "spider": spider.name, "started_at": self.started_at,
-            "finished_at": utc_now(), "finish_reason": reason, "state": state, "state_reason": why,
-            "exit_code": code, "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
+        run = self.about(spider, reason) | {
+            "_id": self.run_id, "started_at": self.started_at, "state": state, "state_reason": why, "exit_code": code,
+            "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
             "facts": getattr(spider, "run_facts", {}),
             "kind": getattr(spider, "run_kind", None) or ("incremental" if getattr(spider, "incremental", False) else "full"),
             "items": items, "fill_rates": rates, "peak_rss_mb": peak_rss_mb(),
@@ -216,6 +266,7 @@ class CrawlRunRecorder:
             # Which other origins the portal's pages tried to send the crawler to (no dots in keys: a list).
             "scope_refused": [{"origin": k.split("/", 2)[2], "count": v} for k, v in sorted(stats.items())
                               if k.startswith("scope/refused/")],
+            "causes": causes(stats), "unreachable": portal_unreachable(stats),
         }
         if self.monitors:
             try:
@@ -231,10 +282,69 @@ class CrawlRunRecorder:
         await self.mongo.writer.drain()
         stats = self.crawler.stats.get_stats()
         state, why, code = run_outcome(reason, stats)  # the run's own last writes may have been spilled
+        if (state, code) != (run["state"], run["exit_code"]):  # then its record says so too, wherever it lands
+            run |= {"state": state, "state_reason": why, "exit_code": code,
+                    "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()}}
+            await self.mongo.writer.submit(updates_job([update("crawl_runs", {"_id": self.run_id}, {"$set": {
+                "state": state, "state_reason": why, "exit_code": code, "counts": run["counts"]}})]))
+        await self.tell(run)
         self.crawler.stats.set_value("run/state", state)
         self.crawler.stats.set_value("run/exit_code", code)
         (log.info if code == EXIT_FINISHED else log.error)("run %s: %s%s (exit status %d)", self.run_id, state,
                                                            f", {why}" if why else "", code)
+
+    def about(self, spider: Spider, reason: str) -> dict[str, Any]:
+        """What any run's record and alert say of where it ran: the portal, the host, the version, the log, the data."""
+        settings = self.crawler.settings
+        origin = getattr(spider, "origin", None)
+        return {"spider": spider.name, "finished_at": utc_now(), "finish_reason": reason,
+                "portal": redact(origin.crawl) if origin is not None else None, "host": socket.gethostname(),
+                "version": settings.get("PORTAL_VERSION"), "log_file": settings.get("LOG_FILE"),
+                "data_dir": str(Path(settings.get("PORTAL_DATA_DIR")).resolve())}
+
+    async def tell(self, run: dict[str, Any]) -> None:
+        """An alert for a run that did not end cleanly; a recovery message for the first clean run after one."""
+        if needs_alert(run):
+            message = run_alert(run)
+        else:
+            try:
+                alerted = await asyncio.to_thread(last_alerted, self.mongo.db, run)
+            except PyMongoError:
+                alerted = None
+            if alerted is None:
+                return
+            message = recovery_alert(run, alerted)
+        sent = await asyncio.to_thread(deliver, message)
+        run["alert"] = {"kind": "recovery" if message.recovery else "alert", "subject": message.subject, "sent_at": utc_now(),
+                        "channels": sent}
+        if self.mongo.is_open and not self.mongo.unavailable:
+            await self.mongo.writer.submit(updates_job([update("crawl_runs", {"_id": run["_id"]}, {"$set": {"alert": run["alert"]}})]))
+            await self.mongo.writer.drain()
+
+    async def record_unopened(self, spider: Spider, reason: str) -> None:
+        """A job that ended as it opened still leaves a record and tells a person: refused (the lease held), recorded
+        now; MongoDB unreachable, recorded in the spill folder, which the next run (or `replay-spill`) writes."""
+        stats = self.crawler.stats.get_stats()
+        state, why, code = run_outcome(reason, stats)
+        now = utc_now()
+        why = self.mongo.refused.describe(now) if self.mongo.refused is not None else self.mongo.unavailable
+        run = self.about(spider, reason) | {
+            "_id": run_id_of(spider), "job_id": job_id_of(spider), "started_at": now, "heartbeat_at": now, "pid": os.getpid(),
+            "profile": self.crawler.settings.get("PORTAL_PROFILE"), "state": state, "state_reason": why, "exit_code": code,
+            "kind": getattr(spider, "run_kind", None) or "crawl", "counts": dict.fromkeys(RUN_COUNTS, 0), "items": 0}
+        await self.tell(run)
+        record = updates_job([update("crawl_runs", {"_id": run["_id"]}, {"$set": {k: v for k, v in run.items() if k != "_id"}},
+                                     upsert=True)])
+        if self.mongo.refused is not None:
+            await self.mongo.writer.submit(record)
+            await self.mongo.writer.drain()
+        else:
+            spill = SpillFile(Path(self.crawler.settings.get("PORTAL_DATA_DIR")) / "spill", spider.name)
+            await asyncio.to_thread(spill.append, record, "MongoDB unreachable as the job started")
+            log.error("this run's record is kept in %s until MongoDB answers", spill.path)
+        self.crawler.stats.set_value("run/state", state)
+        self.crawler.stats.set_value("run/exit_code", code)
+        log.error("run %s: %s, %s (exit status %d)", run["_id"], state, why, code)
 
     def history(self, db: Database, spider: Spider) -> tuple[list[dict], list[datetime], tuple[int, dict[str, float]]]:
         """The spider's earlier runs (newest first), its newest articles' dates, and the fill rates of the records

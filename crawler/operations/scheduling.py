@@ -60,7 +60,7 @@ class Cluster:
     def from_environment(cls, urls: list[str], project: str) -> Cluster:
         return cls(urls, project, os.environ.get("SCRAPYD_USERNAME") or None, os.environ.get("SCRAPYD_PASSWORD") or None)
 
-    def _ask(self, url: str, call: str, *args: object) -> object:
+    def ask(self, url: str, call: str, *args: object) -> object:
         try:
             return getattr(self.nodes[url], call)(*args)
         except (requests.RequestException, ErrorResponse, MalformedResponse) as error:
@@ -68,7 +68,7 @@ class Cluster:
 
     def jobs(self) -> dict[str, dict]:
         """Every node's listjobs answer; any node that does not answer raises."""
-        return {url: self._ask(url, "jobs", self.project) for url in self.nodes}
+        return {url: self.ask(url, "jobs", self.project) for url in self.nodes}
 
     def active_jobs(self, spider: str, jobs: dict[str, dict] | None = None) -> list[ActiveJob]:
         jobs = self.jobs() if jobs is None else jobs
@@ -83,12 +83,12 @@ class Cluster:
             return active
         busy = {url: len(answer.get("pending", [])) + len(answer.get("running", [])) for url, answer in jobs.items()}
         node = min(self.nodes, key=lambda url: busy[url])  # ties go to the first node listed
-        versions = self._ask(node, "versions", self.project)
+        versions = self.ask(node, "versions", self.project)
         version = versions[-1] if versions else None
         form = [("setting", f"{k}={v}") for k, v in settings.items()] + list(arguments.items())
         if version:
             form.append(("_version", version))  # scrapyd hands it to the job: provenance
-        job = self._ask(node, "schedule", self.project, spider, form)
+        job = self.ask(node, "schedule", self.project, spider, form)
         return Scheduled(node, job, version)
 
 

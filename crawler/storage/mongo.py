@@ -22,7 +22,11 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 
+from crawler.dates import utc_now
+from crawler.operations import lease
+from crawler.operations.lease import Lease
 from crawler.storage.durable import DurableWriter
 from crawler.urls import redact
 
@@ -70,6 +74,17 @@ def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1"
     return server
 
 
+def mongo_cause(error: BaseException) -> str:
+    """Why MongoDB did not answer, in words: `connection refused`, `timeout`, `authentication failed`, else its first line."""
+    text = str(error)
+    for marker, words in (("Connection refused", "connection refused"), ("timed out", "timeout"),
+                          ("Authentication failed", "authentication failed"), ("Name or service not known", "host name unknown"),
+                          ("certificate verify failed", "TLS certificate refused")):
+        if marker in text:
+            return words
+    return text.split(" (configured timeouts", 1)[0].split("\n", 1)[0][:200]
+
+
 def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClient, Database]:
     """A client and a database with journaled writes; fails fast when the server is not there."""
     client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True, appname="haiphong-portal-crawler")
@@ -77,8 +92,7 @@ def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClien
         client.admin.command("ping")
     except PyMongoError as error:
         client.close()
-        first_line = str(error).split(",", 1)[0].split("\n", 1)[0][:200]
-        raise MongoUnavailable(f"cannot reach MongoDB at {redact(uri)}: {first_line}") from error
+        raise MongoUnavailable(f"cannot reach MongoDB at {redact(uri)}: {mongo_cause(error)}") from error
     return client, client.get_database(database, write_concern=JOURNALED)
 
 
@@ -157,6 +171,9 @@ class MongoConnection:
         self._lock = threading.Lock()
         self._opened: tuple[MongoClient, Database, Any] | None = None
         self._writer: DurableWriter | None = None
+        self.unavailable: str | None = None  # why MongoDB could not be reached when the crawl opened
+        self.refused: Lease | None = None  # the lease another job held when this one opened
+        self.lease_owner: str | None = None  # this job's run id, once it holds the spider's lease
         crawler.signals.connect(self.close, signal=signals.engine_stopped)
 
     @classmethod
@@ -173,6 +190,40 @@ class MongoConnection:
             if isinstance(extension, cls):
                 return extension
         raise RuntimeError(f"{cls.__module__}.{cls.__name__} is not in EXTENSIONS: the crawl has no MongoDB")
+
+    def open_for_crawl(self, spider: Any, run_id: str) -> DurableWriter:
+        """MongoDB and the spider's lease, taken once when the crawl opens (by the first component to open).
+
+        Either fails into one `CloseSpider`, so that the crawl ends at once with one error line, and no half-built
+        component writes a traceback: `mongo_unavailable` (`unavailable` says why), or `lease_held` (`refused`
+        says by whom). The run recorder turns either into a recorded run and an alert."""
+        if self.unavailable:
+            raise CloseSpider("mongo_unavailable")
+        if self.refused:
+            raise CloseSpider("lease_held")
+        if self.lease_owner is None:
+            settings = self.crawler.settings
+            try:
+                db = self.db
+                held = lease.take(db, spider.name, run_id, settings.getfloat("PORTAL_LEASE_SECONDS"), utc_now(),
+                                  settings.get("PORTAL_VERSION"))
+            except (MongoUnavailable, PyMongoError) as error:
+                self.unavailable = redact(str(error).split("\n", 1)[0][:300])
+                log.error("MongoDB is unreachable as the job starts: %s", self.unavailable)
+                raise CloseSpider("mongo_unavailable") from None
+            if held is not None:
+                self.refused = held
+                log.error("another job of %s is running, so this one ends now: the lease is held by %s", spider.name,
+                          held.describe(utc_now()))
+                raise CloseSpider("lease_held")
+            self.lease_owner = run_id
+        return self.writer
+
+    def renew_lease(self) -> bool:
+        """Renew this job's lease (called off the reactor); False when it lapsed and another job holds it."""
+        assert self.lease_owner is not None
+        name = self.crawler.spider.name
+        return lease.renew(self.db, name, self.lease_owner, self.crawler.settings.getfloat("PORTAL_LEASE_SECONDS"), utc_now())
 
     @property
     def is_open(self) -> bool:
@@ -202,7 +253,12 @@ class MongoConnection:
                 self._writer.close()
                 self._writer = None
         if opened is not None:
-            client, _, server = opened
+            client, db, server = opened
+            if self.lease_owner is not None:  # after every last write; if MongoDB is away, the lease lapses by itself
+                try:
+                    lease.release(db, self.crawler.spider.name, self.lease_owner)
+                except PyMongoError as error:
+                    log.warning("the lease could not be released (%s): it lapses in PORTAL_LEASE_SECONDS", type(error).__name__)
             client.close()
             if server is not None:
                 server.stop()
