@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import timedelta
 
@@ -50,4 +51,24 @@ def test_a_lease_is_renewed_by_its_job_lapses_when_not_and_is_released_at_the_en
     assert lease.current(db, SPIDER).owner == "b"
     lease.release(db, SPIDER, "b")
     assert lease.current(db, SPIDER) is None and lease.take(db, SPIDER, "c", 60, now) is None
+    db.client.close()
+
+
+def test_a_lease_whose_job_died_on_this_machine_is_taken_over_at_once_but_not_a_live_ones(mongo_uri):
+    import subprocess
+    import sys
+
+    db = fresh_db(mongo_uri, "lease_dead")
+    now = utc_now()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)  # a process that has ended
+    host = __import__("socket").gethostname()
+    for owner, pid, on in (("killed", dead_pid, host), ("alive", os.getpid(), host), ("elsewhere", dead_pid, "node-2")):
+        db.leases.replace_one({"_id": SPIDER}, {"owner": owner, "host": on, "pid": pid, "taken_at": now, "renewed_at": now,
+                                               "expires_at": now + timedelta(seconds=600)}, upsert=True)
+        held = lease.take(db, SPIDER, "next", 600, now)
+        if owner == "killed":
+            assert held is None and lease.current(db, SPIDER).owner == "next"
+        else:  # alive here, or on another machine (whose processes we cannot see): wait for the expiry
+            assert held is not None and held.owner == owner
     db.client.close()

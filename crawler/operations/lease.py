@@ -5,8 +5,9 @@ spider's document only when it is free (expired, or already this job's). When an
 it, the filter matches nothing, the upsert tries to insert a second document with the same `_id`,
 and MongoDB refuses with a duplicate key error: two jobs racing for it cannot both win. The
 running job renews the lease with each heartbeat; a job killed with `kill -9` stops renewing, and
-its lease lapses after `PORTAL_LEASE_SECONDS`, so the next job proceeds. A job that ends releases
-it. The scheduler's check of scrapyd's job lists (`crawler.operations.scheduling`) stays, as a
+its lease lapses after `PORTAL_LEASE_SECONDS`, so the next job proceeds; on the machine where it
+ran, the next job sees at once that its process is gone and takes the lease over (a compare-and-set
+on the dead owner). A job that ends releases it. The scheduler's check of scrapyd's job lists (`crawler.operations.scheduling`) stays, as a
 courtesy that saves starting a job only to refuse it.
 
 The lease is the one write a crawl makes outside the durable writer: it needs MongoDB's answer
@@ -67,7 +68,27 @@ def take(db: Database, spider: str, owner: str, seconds: float, now: datetime, v
         doc = db.leases.find_one({"_id": spider})
         if doc is None:  # released between the two calls: try once more
             return take(db, spider, owner, seconds, now, version)
-        return Lease.from_doc(doc)
+        held = Lease.from_doc(doc)
+    if held.host == holder["host"] and not process_alive(held.pid):
+        # Its job died on this very machine (kill -9, a crash): no need to wait for the expiry. Taken over only if
+        # it is still that dead job's: a compare-and-set on the owner, so two jobs taking over cannot both win.
+        if db.leases.update_one({"_id": spider, "owner": held.owner}, {"$set": holder}).matched_count == 1:
+            return None
+        return Lease.from_doc(db.leases.find_one({"_id": spider}) or doc)
+    return held
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of that id runs on this machine (one we may not signal runs too)."""
+    if pid <= 0:
+        return True  # unknown: assume alive, wait for the expiry
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def renew(db: Database, spider: str, owner: str, seconds: float, now: datetime) -> bool:
