@@ -14,7 +14,7 @@ from pymongo.database import Database
 from crawler.storage.mongo import start_embedded_server
 from replica.corpus import CITY, POLICE
 from replica.server import Replica, ReplicaOptions
-from tests.helpers import ROOT, CrawlResult, fresh_db
+from tests.helpers import ROOT, CrawlResult, Inbox, fresh_db, smtp_sink, webhook_receiver
 
 E2E_ARTICLES = int(os.environ.get("E2E_ARTICLES_PER_SITE", "1000"))
 # Crawls keep no raw archive in the tests, but for the one that tests it (test_e2e_reparse.py).
@@ -69,3 +69,17 @@ def crawled(replica: Replica, mongo_uri: str, tmp_path_factory: pytest.TempPathF
         results[site] = CrawlResult(site, proc.returncode, (data_dir / f"{site}.log").read_text(encoding="utf-8", errors="replace"))
     yield CrawledPortals(replica, db, results)
     db.client.close()
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """An SMTP sink on loopback: (its handler, with the messages it got; its port)."""
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[list[dict], str]]:
+    """A webhook receiver on loopback: (the JSON documents posted to it, its URL)."""
+    with webhook_receiver() as receiver:
+        yield receiver

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pymongo.database import Database
 
-from crawler.storage.mongo import connect
+from crawler.storage.mongo import connect, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -45,3 +49,49 @@ def load_case(name: str) -> tuple[dict, str]:
     """A golden case: the record expected (JSON) and the saved page (HTML)."""
     expected = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
     return expected, (GOLDEN / f"{name}.html").read_text(encoding="utf-8")
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's name  # noqa: N802
+        self.messages.append(envelope.content.decode("utf-8", "replace"))
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_sink() -> Iterator[tuple[Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
+
+
+@contextlib.contextmanager
+def webhook_receiver() -> Iterator[tuple[list[dict], str]]:
+    posts: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+        def do_POST(self) -> None:  # the stdlib's name
+            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield posts, f"http://127.0.0.1:{server.server_address[1]}/hooks/crawler"
+    finally:
+        server.shutdown()
+        server.server_close()

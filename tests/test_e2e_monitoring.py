@@ -7,14 +7,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from crawler.storage.mongo import free_port
 from replica.corpus import CITY
 from replica.drills import MongoProcess, database, start_crawl
 from replica.server import Replica, ReplicaOptions
@@ -22,46 +18,6 @@ from replica.server import Replica, ReplicaOptions
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 PINNED_2019 = json.dumps({CITY: "2019"})  # the parser as it was before the 2027 layout was added
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message it is sent."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's name  # noqa: N802
-        self.messages.append(envelope.content.decode("utf-8", "replace"))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def webhook():
-    posts: list[dict] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
-            pass
-
-        def do_POST(self) -> None:  # the stdlib's name
-            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield posts, f"http://127.0.0.1:{server.server_address[1]}/hooks/crawler"
-    server.shutdown()
-    server.server_close()
 
 
 def health(mongo: MongoProcess, database_name: str) -> tuple[int, str]:

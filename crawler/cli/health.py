@@ -40,7 +40,7 @@ def add_to(commands: argparse._SubParsersAction) -> None:
     health = commands.add_parser("health", help="each spider's state, one summary line first; exit 0 OK, 1 WARNING, 2 CRITICAL, "
                                                 "3 UNKNOWN (as monitoring plugins)")
     health.add_argument("--json", action="store_true", help="one JSON document, for machines")
-    health.add_argument("--max-age", type=float, default=float(os.environ.get("PORTAL_HEALTH_MAX_AGE_HOURS", "36")),
+    health.add_argument("--max-age", type=float, default=float(os.environ.get("PORTAL_HEALTH_MAX_AGE_HOURS") or 36),
                         help="hours the last successful run may be old (default 36)")
     health.add_argument("--timeout", type=int, default=5, help="seconds to wait for MongoDB (default 5)")
     data_dir_argument(health, "its spill/ folder is checked; without MONGO_URI, the embedded MongoDB in its mongo/ folder is "

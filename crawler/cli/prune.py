@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
 def add_to(commands: argparse._SubParsersAction) -> None:
     prune = commands.add_parser("prune", help="delete archive files past the retention (never a page's newest copy)")
     data_dir_argument(prune, "its archive/ folder is pruned")
-    prune.add_argument("--keep-days", type=float, default=float(os.environ.get("PORTAL_ARCHIVE_KEEP_DAYS", "30")),
+    prune.add_argument("--keep-days", type=float, default=float(os.environ.get("PORTAL_ARCHIVE_KEEP_DAYS") or 30),
                        help="days an archive file is kept (default $PORTAL_ARCHIVE_KEEP_DAYS, else 30)")
-    prune.add_argument("--max-gb", type=float, default=float(os.environ.get("PORTAL_ARCHIVE_MAX_GB", "0")) or None,
+    prune.add_argument("--max-gb", type=float, default=float(os.environ.get("PORTAL_ARCHIVE_MAX_GB") or 0) or None,
                        help="then delete the oldest files until the archive fits (default $PORTAL_ARCHIVE_MAX_GB, else no cap)")
     prune.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     prune.set_defaults(run=run)
