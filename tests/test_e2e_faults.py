@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from replica.drills import (
     wait_for_stored,
 )
 from replica.server import Replica, ReplicaOptions
+from tests.helpers import ROOT
 from tests.parsing import as_json
 
 pytestmark = pytest.mark.e2e
@@ -94,24 +98,33 @@ def test_a_short_mongodb_outage_is_ridden_through_while_the_crawl_downloads(repl
     assert run["state"] == "finished" and run["counts"]["outages_ridden"] >= 1 and run["counts"]["writes_spilled"] == 0
 
 
-def test_a_long_mongodb_outage_spills_ends_non_zero_and_the_next_run_recovers_everything(replica, mongo, tmp_path):
+def test_a_long_mongodb_outage_spills_ends_non_zero_and_the_next_run_recovers_everything(replica, mongo, tmp_path, webhook):
+    posts, hook = webhook
     db = database(mongo.uri, "spill")
     data = tmp_path / "data"
-    crawl = start_crawl(POLICE, replica, mongo.uri, db.name, data, env={"MONGO_OUTAGE_BUDGET": "2"})
+    crawl = start_crawl(POLICE, replica, mongo.uri, db.name, data, env={"MONGO_OUTAGE_BUDGET": "2", "PORTAL_ALERT_WEBHOOK_URL": hook})
     wait_for_stored(db, POLICE, 100, crawl)
     mongo.kill()
     assert crawl.wait() == 3, crawl.log[-3000:]  # spilled: the run says so
     assert "writes spilled" in crawl.log or "spilling" in crawl.log
     spills = list((data / "spill").glob(f"{POLICE}-*.jsonl"))
     assert spills and sum(len(p.read_text(encoding="utf-8").splitlines()) for p in spills) > 0
+    [alert] = posts  # told at once, MongoDB still away
+    assert alert["cause"].startswith("MongoDB went away during the run") and alert["state"] == "failed"
+    assert alert["counts"]["writes_spilled"] > 0
     mongo.start()
-    again = start_crawl(POLICE, replica, mongo.uri, db.name, data)
+    health = subprocess.run([sys.executable, "-m", "crawler", "health", "--spider", POLICE, "--data-dir", str(data)], cwd=ROOT,
+                            env={**os.environ, "MONGO_URI": mongo.uri, "MONGO_DATABASE": db.name}, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert health.returncode == 2 and "writes wait in spill files" in health.stdout.splitlines()[0], health.stdout
+    again = start_crawl(POLICE, replica, mongo.uri, db.name, data, env={"PORTAL_ALERT_WEBHOOK_URL": hook})
     assert again.wait() == 0, again.log[-3000:]
     after = tally(db, replica, POLICE)
     assert (after.lost, after.duplicates) == (0, 0), after.missing
     spilled_run, rerun = runs(db, POLICE)
     assert spilled_run["state"] == "failed" and spilled_run["exit_code"] == 3  # its own last write, replayed
     assert rerun["counts"]["spills_replayed"] > 0 and not list((data / "spill").glob("*.jsonl"))
+    assert posts[-1]["kind"] == "recovery" and posts[-1]["recovers"] == spilled_run["_id"]
 
 
 def test_hostile_pages_reach_no_other_host_and_a_listing_without_ids_recrawls_for_free(mongo, tmp_path):

@@ -72,3 +72,24 @@ def test_a_lease_whose_job_died_on_this_machine_is_taken_over_at_once_but_not_a_
         else:  # alive here, or on another machine (whose processes we cannot see): wait for the expiry
             assert held is not None and held.owner == owner
     db.client.close()
+
+
+def test_a_reparse_holds_each_portals_lease_for_its_processes_and_waits_for_no_running_crawl(mongo_uri, monkeypatch):
+    import pytest
+
+    from spiders.reparse_processes import SpiderBusy, leased
+
+    db = fresh_db(mongo_uri, "lease_reparse")
+    uri = mongo_uri
+    monkeypatch.setenv("MONGO_DATABASE", db.name)
+    assert lease.take(db, SPIDER, f"{SPIDER}:crawl-job", 600, utc_now()) is None  # a crawl is running
+    with pytest.raises(SpiderBusy, match="crawl-job"), leased(uri, [SPIDER, "congan_haiphong"], "reparse-1"):
+        pass
+    assert lease.current(db, "congan_haiphong") is None  # what it had taken, released
+    lease.release(db, SPIDER, f"{SPIDER}:crawl-job")
+    with leased(uri, [SPIDER], "reparse-2"):
+        # Its processes share it (same owner); a crawl starting now is refused.
+        assert lease.take(db, SPIDER, f"reparse-2:{SPIDER}", 600, utc_now()) is None
+        assert lease.take(db, SPIDER, f"{SPIDER}:crawl-job-2", 600, utc_now()).owner == f"reparse-2:{SPIDER}"
+    assert lease.current(db, SPIDER) is None
+    db.client.close()

@@ -16,7 +16,8 @@ from crawler.portals import NAMES
 
 
 def run(args: argparse.Namespace) -> int:
-    from spiders.reparse_processes import archived_sites, reparse_in_processes, reparse_shard
+    from crawler.operations.runs import EXIT_REFUSED
+    from spiders.reparse_processes import SpiderBusy, archived_sites, reparse_in_processes, reparse_shard
 
     archive = args.data_dir.resolve() / "archive"
     if args.shard:
@@ -36,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     except NoDatabase as error:
         print(f"reparse: {error}", file=sys.stderr)
         return 1
+    except SpiderBusy as error:
+        print(f"reparse: {error}", file=sys.stderr)
+        return EXIT_REFUSED
     for site, counts in result.counts.items():
         n = counts.get("reparse/articles", 0)
         print(f"{site}: {n} archived articles re-extracted in {result.seconds:.1f} s ({n / result.seconds:.0f}/s, "

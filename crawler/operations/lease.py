@@ -58,7 +58,9 @@ class Lease:
 
 def take(db: Database, spider: str, owner: str, seconds: float, now: datetime, version: str | None = None) -> Lease | None:
     """Take the spider's lease for `owner` (one atomic write). None when taken; else the lease another job holds."""
-    free = {"_id": spider, "$or": [{"expires_at": {"$lte": now}}, {"owner": owner}]}
+    if renew(db, spider, owner, seconds, now):  # already this owner's (a re-extraction's processes share it): kept as taken
+        return None
+    free = {"_id": spider, "expires_at": {"$lte": now}}
     holder = {"owner": owner, "host": socket.gethostname(), "pid": os.getpid(), "version": version,
               "taken_at": now, "renewed_at": now, "expires_at": now + timedelta(seconds=seconds)}
     try:

@@ -192,6 +192,11 @@ class CrawlRunRecorder:
         settings = self.crawler.settings
         # MongoDB and the spider's lease, if no component opened them yet: either missing ends the job here.
         self.mongo.open_for_crawl(spider, run_id_of(spider))
+        if os.environ.get("SCRAPY_PROJECT") and not os.environ.get("PORTAL_DATA_DIR"):  # a scrapyd job without the env file
+            log.warning("PORTAL_DATA_DIR is not set in scrapyd's environment: spills and the archive go to %s, where the "
+                        "commands run elsewhere will not look; set it in the environment file (deploy/crawler.env.example)",
+                        settings.get("PORTAL_DATA_DIR"))
+            self.crawler.stats.set_value("run/data_dir_unset", 1)
         replayed = await asyncio.to_thread(replay_spills, self.mongo.db, Path(settings.get("PORTAL_DATA_DIR")) / "spill", spider.name)
         if replayed.files:
             log.warning("replayed %d spill files of earlier runs: %d writes", replayed.files, replayed.records)

@@ -203,9 +203,11 @@ class MongoConnection:
             raise CloseSpider("lease_held")
         if self.lease_owner is None:
             settings = self.crawler.settings
+            # A process of a re-extraction shares the lease its parent took for the spider (PORTAL_LEASE_OWNER).
+            owner = settings.get("PORTAL_LEASE_OWNER") or run_id
             try:
                 db = self.db
-                held = lease.take(db, spider.name, run_id, settings.getfloat("PORTAL_LEASE_SECONDS"), utc_now(),
+                held = lease.take(db, spider.name, owner, settings.getfloat("PORTAL_LEASE_SECONDS"), utc_now(),
                                   settings.get("PORTAL_VERSION"))
             except (MongoUnavailable, PyMongoError) as error:
                 self.unavailable = redact(str(error).split("\n", 1)[0][:300])
@@ -216,7 +218,7 @@ class MongoConnection:
                 log.error("another job of %s is running, so this one ends now: the lease is held by %s", spider.name,
                           held.describe(utc_now()))
                 raise CloseSpider("lease_held")
-            self.lease_owner = run_id
+            self.lease_owner = owner
         return self.writer
 
     def renew_lease(self) -> bool:
@@ -254,7 +256,8 @@ class MongoConnection:
                 self._writer = None
         if opened is not None:
             client, db, server = opened
-            if self.lease_owner is not None:  # after every last write; if MongoDB is away, the lease lapses by itself
+            if self.lease_owner is not None and not self.crawler.settings.get("PORTAL_LEASE_OWNER"):
+                # After every last write; if MongoDB is away, the lease lapses by itself. A shared one, its owner releases.
                 try:
                     lease.release(db, self.crawler.spider.name, self.lease_owner)
                 except PyMongoError as error:
