@@ -251,6 +251,7 @@ def test_the_readme_walkthrough_runs_as_written_and_jobs_go_to_the_least_busy_no
     prune = production.readme(commands[6])
     assert prune.returncode == 0 and str(production.home / "data" / "archive") in prune.stdout, prune.stderr
     print(f"walkthrough timings: {', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}")
+    print(f"--- deploy\n{deployed.stdout}--- health\n{health.stdout}")
 
 
 def test_two_jobs_of_a_spider_started_at_once_make_one_run(production):
@@ -336,7 +337,8 @@ def test_mongodb_down_as_a_job_starts_alerts_and_the_next_run_records_it_and_rec
     assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
     # MongoDB is back; the failed run waits in the spill folder, which health reads through the environment file.
     health = production.command("health")
-    assert health.returncode == 2 and health.stdout.startswith("CRAWLER CRITICAL - thanhphohaiphong: 1 writes wait in spill")
+    assert health.returncode == 2 and health.stdout.startswith("CRAWLER CRITICAL - thanhphohaiphong: 1 write waits in spill")
+    print(f"--- the alert e-mail\n{mail}\n--- health once MongoDB is back\n{health.stdout}")
     job, node = production.scheduled(production.cron(CITY))
     production.wait_finished(node, job)
     client, db = production.db()

@@ -95,7 +95,8 @@ def spider_health(db: Database, spider: str, now: datetime, max_age_hours: float
         problems.append((WARNING, f"lease held past its expiry by {held.describe(now)}"))
     spilled = spilled_writes(spill_dir, spider) if spill_dir is not None else 0
     if spilled:
-        problems.append((CRITICAL, f"{spilled} writes wait in spill files under {spill_dir} (python -m crawler replay-spill)"))
+        said = "1 write waits" if spilled == 1 else f"{spilled} writes wait"
+        problems.append((CRITICAL, f"{said} in spill files under {spill_dir} (python -m crawler replay-spill)"))
     return SpiderHealth(spider, last and last["_id"], last and last.get("state"), last and last.get("started_at"),
                         last and last.get("version"), failed, success_at, round(age, 2) if age is not None else None,
                         spilled, problems)
