@@ -11,7 +11,7 @@ from crawler.items import EXTRACTED_FIELDS, ArticleItem
 
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 # Columns the pipelines and the crawl add to what the parser extracts.
-ADDED_BY_PIPELINES = {"id", "published_at_local", "published_date_local",
+ADDED_BY_PIPELINES = {"id", "published_at_local", "published_date_local", "published_month_local",
                       "url_aliases", "content_hash", "revision", "duplicate_of", "repost_score", "repost_method",
                       "repost_matched_at", "repost_matched_with", "repost_candidates", "removed_at", "first_seen_at",
                       "last_seen_at", "last_changed_at", "job_id", "crawler_version"}

@@ -54,7 +54,8 @@ def test_dates_are_vietnam_dates_and_local_columns_stand_beside_utc(db, mongo_ur
     assert [r["id"] for r in table] == [f"{POLICE}:1"]
     assert str(table[0]["published_date_local"]) == "2018-01-04" and table[0]["published_at_local"].hour == 6
     row = json.loads((tmp_path / "day.jsonl").read_text(encoding="utf-8"))
-    assert row["published_at"] == "2018-01-03T23:40:00+00:00" and row["published_at_local"] == "2018-01-04T06:40:00+07:00"
+    assert row["published_at"] == "2018-01-03T23:40:00+00:00" and row["published_at_local"] == "2018-01-04T06:40:00"
+    assert row["published_month_local"] == "2018-01" and table[0]["published_at_local"].tzinfo is None  # wall clock, as shown
     assert row["removed_at"] is None and row["crawl"]["last_changed_at"] == "2026-01-01T00:00:00+00:00"
     manifest = json.loads((tmp_path / "day.manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows_by_site"] == {POLICE: 1} and manifest["period"]["first_published_at"].startswith("2018-01-03T23:40")
@@ -69,18 +70,20 @@ def test_a_target_keeps_to_its_filters_and_only_deltas_move_it(db, tmp_path):
         export(db, tmp_path, ["jsonl"], ExportFilters(changed_since="last"), target="T1", name="b", progress=False)
     assert not (tmp_path / "b.jsonl").exists()
     export(db, tmp_path, ["jsonl"], ExportFilters(), target="T2", name="full", progress=False)  # a snapshot…
-    assert export(db, tmp_path, ["jsonl"], ExportFilters(changed_since="last"), target="T2", name="c",
-                  progress=False).rows == 2  # …does not move the target: its first delta holds everything
-    assert export(db, tmp_path, ["jsonl"], ExportFilters(changed_since="last"), target="T2", name="d", progress=False).rows == 0
+    first_delta = export(db, tmp_path, ["jsonl"], ExportFilters(changed_since="last"), target="T2", name="c", progress=False)
+    assert first_delta.rows == 2  # …does not move the target: its first delta holds everything, and says so
+    assert first_delta.manifest_data["first_copy"] is True
+    later = export(db, tmp_path, ["jsonl"], ExportFilters(changed_since="last"), target="T2", name="d", progress=False)
+    assert later.rows == 0 and later.manifest_data["first_copy"] is False
 
 
 def test_a_failed_export_leaves_no_file_of_its_set(db, tmp_path, monkeypatch):
     real = export_module._write
 
-    def disk_full_at_csv(fmt, rows, path):
+    def disk_full_at_csv(fmt, rows, path, *rest):
         if fmt == "csv":
             raise OSError(28, "No space left on device")
-        real(fmt, rows, path)
+        real(fmt, rows, path, *rest)
 
     monkeypatch.setattr(export_module, "_write", disk_full_at_csv)
     with pytest.raises(OSError):

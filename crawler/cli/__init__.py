@@ -19,7 +19,7 @@ from crawler.cli.common import NoDatabase
 from crawler.portals import NAMES
 
 COMMANDS = ("demo", "deploy", "schedule", "export", "report", "mongo_server", "health", "metrics", "backup", "restore", "reparse",
-            "replay_spill", "prune")
+            "replay_spill", "prune", "explore")
 
 
 def load_env_file(argv: list[str] | None) -> str | None:

@@ -11,7 +11,7 @@ from crawler.portals import NAMES, PORTALS
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.handoff.export import ExportError, ExportFilters, export, export_collection
+    from crawler.handoff.export import FORMATS, ExportError, ExportFilters, export, export_collection
 
     if args.collection != "articles":
         others = [f"--{k.replace('_', '-')}" for k in ("since", "until", "category", "changed_since") if getattr(args, k)]
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
                             changed_since=args.changed_since)
     with database(args.data_dir) as db:
         try:
-            result = export(db, args.out, args.format or ["parquet", "csv", "jsonl"], filters, target=args.target, name=args.name)
+            result = export(db, args.out, args.format or list(FORMATS), filters, target=args.target, name=args.name)
         except ExportError as error:
             return usage_error(str(error))
         except OSError as error:
@@ -54,8 +54,10 @@ def _category_slug(wanted: str, site: str | None) -> str | int:
     """The slug of a category given by slug or by name (either portal's), or exit status 2 with the choices."""
     known = {name: slug for portal in PORTALS.values() if site in (None, portal.name)
              for slug, name in portal.categories.items()}
+    from crawler.folding import matches
+
     for name, slug in known.items():
-        if wanted.strip().casefold() in (slug.casefold(), name.casefold()):
+        if matches(wanted, slug) or matches(wanted, name):  # "An ninh - Quoc phong" finds "An ninh - Quốc phòng"
             return slug
     choices = "; ".join(f"{slug} ({name})" for name, slug in known.items())
     return usage_error(f"unknown category {wanted!r}; known: {choices}")
@@ -64,7 +66,8 @@ def _category_slug(wanted: str, site: str | None) -> str | int:
 def add_to(commands: argparse._SubParsersAction) -> None:
     exporter = commands.add_parser("export", help="write articles for analysts: Parquet, CSV, JSON Lines, with a manifest")
     exporter.add_argument("--out", type=Path, default=Path("exports"), help="folder for the files (default ./exports)")
-    exporter.add_argument("--format", action="append", choices=["parquet", "csv", "jsonl"], help="repeat for several; default all")
+    exporter.add_argument("--format", action="append", choices=["parquet", "csv", "jsonl", "sqlite"],
+                          help="repeat for several; default all (sqlite: the search database, <name>.db)")
     exporter.add_argument("--site", choices=NAMES)
     exporter.add_argument("--since", type=vietnam_date, help="published on or after this Vietnam date (YYYY-MM-DD), or a time with offset")
     exporter.add_argument("--until", type=vietnam_date, help="published before this Vietnam date (YYYY-MM-DD), or a time with offset")

@@ -32,11 +32,14 @@ from crawler.items import CONTENT, IDENTITY, fields_of
 from crawler.storage.files import write_atomically
 
 SCHEMA_VERSION = 2
-FORMATS = ("parquet", "csv", "jsonl")
+FORMATS = ("parquet", "csv", "jsonl", "sqlite")
+EXTENSIONS = {"sqlite": "db"}  # the search database is `<name>.db`
 LIST_SEPARATOR = " | "  # how CSV cells hold lists: "an-ninh-quoc-phong | kinh-te"
 
 _TS = pa.timestamp("us", tz="UTC")
-_TS_LOCAL = pa.timestamp("us", tz="Asia/Ho_Chi_Minh")
+# Vietnam wall-clock time, without a zone: DuckDB, pandas, SQLite and Excel all show it as the portals do
+# (a zoned timestamp is shown in UTC by DuckDB, and Excel has no zones at all). Vietnam keeps UTC+7 all year.
+_TS_LOCAL = pa.timestamp("us")
 _NAMED = pa.struct([("slug", pa.string()), ("name", pa.string())])
 _IMAGE = pa.struct([("url", pa.string()), ("caption", pa.string())])
 _SOURCE = pa.struct([("text", pa.string()), ("name", pa.string()), ("publisher", pa.string())])
@@ -51,7 +54,8 @@ def _field(name: str, as_list: bool = False) -> Callable[[dict], Any]:
 
 
 def _local_time(d: dict) -> datetime | None:
-    return d["published_at"].astimezone(PORTAL_TZ) if d.get("published_at") else None
+    """Vietnam wall-clock time of publication, as a naive datetime (see _TS_LOCAL)."""
+    return d["published_at"].astimezone(PORTAL_TZ).replace(tzinfo=None) if d.get("published_at") else None
 
 
 # The Parquet type of each field of the item model that is exported. Which fields there are, and
@@ -69,7 +73,8 @@ _GETTERS: dict[str, Callable[[dict], Any]] = {
 _AFTER: dict[str, dict[str, tuple[pa.DataType, Callable[[dict], Any]]]] = {
     "url": {"url_aliases": (pa.list_(pa.string()), _field("url_aliases", as_list=True))},
     "published_at": {"published_at_local": (_TS_LOCAL, _local_time),
-                     "published_date_local": (pa.date32(), lambda d: t.date() if (t := _local_time(d)) else None)},
+                     "published_date_local": (pa.date32(), lambda d: t.date() if (t := _local_time(d)) else None),
+                     "published_month_local": (pa.string(), lambda d: f"{t:%Y-%m}" if (t := _local_time(d)) else None)},
 }
 _STORED = {
     "content_hash": (pa.string(), _field("content_hash")),
@@ -98,6 +103,7 @@ def _columns() -> dict[str, tuple[pa.DataType, Callable[[dict], Any]]]:
     return columns | _STORED
 
 
+LOCAL_COLUMNS = ("published_at_local", "published_date_local", "published_month_local")
 # The exported columns: name -> (Parquet type, how a document gives it). The data dictionary
 # (docs/data-dictionary.md) has one row per column; a test keeps the two in step.
 COLUMNS = _columns()
@@ -164,18 +170,21 @@ def full_record(row: dict) -> dict:
     """The stored record, nested as MongoDB holds it (with `crawl`), under `id`, with the Vietnam-time columns."""
     doc = dict(row[_RECORD])
     # `removed_at` is on every row (null while live): the store unsets it, analysts filter on it.
-    return {"id": doc.pop("_id"), **doc, "removed_at": doc.get("removed_at"), "published_at_local": row["published_at_local"],
-            "published_date_local": row["published_date_local"]}
+    return {"id": doc.pop("_id"), **doc, "removed_at": doc.get("removed_at"),
+            **{name: row[name] for name in LOCAL_COLUMNS}}
 
 
 def _csv_value(value: Any) -> Any:
-    return _iso(value) if isinstance(value, datetime | date) else value
+    return _iso(value, sep=" ") if isinstance(value, datetime | date) else value
 
 
-def _iso(value: datetime | date) -> str:
-    """UTC datetimes in UTC, Vietnam-time ones with their +07:00, dates as dates."""
+def _iso(value: datetime | date, sep: str = "T") -> str:
+    """UTC datetimes with their +00:00; Vietnam wall-clock ones (naive) as they read, `2019-11-16 09:06:12` in CSV
+    and SQLite (what Excel and SQLite's date functions parse), ISO in JSON; dates as dates."""
     if isinstance(value, datetime):
-        return (value if value.tzinfo is not None and value.utcoffset() else value.astimezone(UTC)).isoformat()
+        if value.tzinfo is None:
+            return value.isoformat(sep=sep)
+        return value.astimezone(UTC).isoformat()
     return value.isoformat()
 
 
@@ -202,10 +211,10 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def csv_row(row: dict) -> dict:
     """One CSV row: flattened (see csv_columns), every cell spreadsheet-safe."""
-    return {name: spreadsheet_safe(value) for name, value in _flat_row(row).items()}
+    return {name: spreadsheet_safe(value) for name, value in flat_row(row).items()}
 
 
-def _flat_row(row: dict) -> dict:
+def flat_row(row: dict) -> dict:
     out = {}
     for name, (kind, _) in COLUMNS.items():
         value = row[name]
@@ -232,7 +241,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _write(fmt: str, rows: list[dict], path: Path) -> None:
+def _write(fmt: str, rows: list[dict], path: Path, rejects: list[dict] = (), archive_url=None) -> None:
     if fmt == "parquet":
         table = pa.Table.from_pylist(rows, schema=SCHEMA)  # the schema's columns only
         write_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
@@ -243,6 +252,10 @@ def _write(fmt: str, rows: list[dict], path: Path) -> None:
                 writer.writeheader()
                 writer.writerows(csv_row(row) for row in rows)
         write_atomically(path, write_csv)
+    elif fmt == "sqlite":
+        from crawler.handoff.search import write_search_db
+
+        write_atomically(path, lambda tmp: write_search_db(rows, tmp, rejects, archive_url))
     elif fmt == "jsonl":
         def write_jsonl(tmp: Path) -> None:
             with tmp.open("w", encoding="utf-8") as out:
@@ -262,7 +275,7 @@ def _sha256(path: Path) -> str:
 
 
 def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilters, target: str = "default",
-           name: str | None = None, progress: bool | None = None) -> ExportResult:
+           name: str | None = None, progress: bool | None = None, archive_url=None) -> ExportResult:
     """Export the articles that match `filters` in each format, then the manifest, then the watermark."""
     started = utc_now()
     mark = db.export_watermarks.find_one({"_id": target}) or {}
@@ -280,8 +293,9 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
     rows = list(tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show))
     base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"
     result = ExportResult(rows=len(rows))
+    rejects = list(db.rejects.find({"site": filters.site} if filters.site else {})) if "sqlite" in formats else []
     with _whole_or_absent(result):
-        _write_set(result, out_dir, base, formats, rows, filters, target, started, mark)
+        _write_set(result, out_dir, base, formats, rows, filters, target, started, mark, rejects, archive_url)
     if delta:  # only a delta moves the target on, once every file is safely written
         db.export_watermarks.update_one({"_id": target}, {"$set": {"exported_until": started, "filters": filters.selection(),
                                                                    "last_manifest": result.manifest_data}}, upsert=True)
@@ -325,7 +339,8 @@ def _whole_or_absent(result: ExportResult) -> Iterator[None]:
 
 def _file_entry(path: Path) -> dict:
     """A written file as the manifest lists it: name, format, size, checksum."""
-    return {"name": path.name, "format": path.suffix[1:], "bytes": path.stat().st_size, "sha256": _sha256(path)}
+    fmt = {"db": "sqlite"}.get(path.suffix[1:], path.suffix[1:])
+    return {"name": path.name, "format": fmt, "bytes": path.stat().st_size, "sha256": _sha256(path)}
 
 
 def _write_manifest(result: ExportResult) -> None:
@@ -334,11 +349,11 @@ def _write_manifest(result: ExportResult) -> None:
 
 
 def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str], rows: list[dict], filters: ExportFilters,
-               target: str, started: datetime, mark: dict) -> None:
+               target: str, started: datetime, mark: dict, rejects: list[dict] = (), archive_url=None) -> None:
     for fmt in formats:
-        path = out_dir / f"{base}.{fmt}"
+        path = out_dir / f"{base}.{EXTENSIONS.get(fmt, fmt)}"
         result.files.append(path)
-        _write(fmt, rows, path)
+        _write(fmt, rows, path, rejects, archive_url)
     published = sorted(r["published_at"] for r in rows if r["published_at"])
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -350,11 +365,22 @@ def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str
         "rows": len(rows),
         "rows_by_site": {site: sum(1 for r in rows if r["site"] == site) for site in sorted({r["site"] for r in rows})},
         "removed_rows": sum(1 for r in rows if r["removed_at"] is not None),
+        # A delta with no watermark before it holds every article: a full first copy, not what changed.
+        "first_copy": filters.changed_since == "last" and not mark,
         "period": {"first_published_at": _iso(published[0]) if published else None,
-                   "last_published_at": _iso(published[-1]) if published else None},
+                   "last_published_at": _iso(published[-1]) if published else None,
+                   # The same in Vietnam wall-clock time, the zone the filters (--since, --until) use.
+                   "first_published_at_local": _iso(published[0].astimezone(PORTAL_TZ).replace(tzinfo=None)) if published else None,
+                   "last_published_at_local": _iso(published[-1].astimezone(PORTAL_TZ).replace(tzinfo=None)) if published else None,
+                   "time_zone_local": "Asia/Ho_Chi_Minh (UTC+07:00)"},
         "files": [_file_entry(p) for p in result.files],
         "columns": list(COLUMNS),
     }
     result.manifest = out_dir / f"{base}.manifest.json"
     result.manifest_data = manifest
     _write_manifest(result)
+    from crawler.handoff.datapackage import write_datapackage
+
+    package = out_dir / f"{base}.datapackage.json"
+    result.files.append(package)  # removed with the set if anything fails
+    write_atomically(package, lambda tmp: write_datapackage(tmp, manifest["files"], base, manifest["generated_at"]))

@@ -1,0 +1,134 @@
+"""The analysts' workbench on a crawled replica: the search database, Datasette in Chromium, DuckDB beside it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import duckdb
+import pytest
+from playwright.sync_api import sync_playwright
+
+from crawler.folding import fold, key
+from crawler.handoff.search import fold_query, search
+from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from crawler.storage.mongo import free_port
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_folding_meets_vietnamese_typed_any_way():
+    assert fold("Đồ Sơn") == fold("Do Son") == "Do Son" and fold("đường") == "duong"
+    assert key("  AN NINH - Quoc  phong") == key("An ninh - Quốc phòng")
+    assert fold_query("do son") == fold_query("Đồ Sơn").lower().replace("do son", "do son") == '"do son"'
+    assert fold_query('"Hải Phòng" AND "Đồ Sơn"') == '"Hai Phong" AND "Do Son"'  # operators and quotes kept
+
+
+@pytest.fixture(scope="module")
+def exported(crawled, mongo_uri, tmp_path_factory):
+    out = tmp_path_factory.mktemp("workbench")
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": crawled.db.name}
+    done = subprocess.run([sys.executable, "-m", "crawler", "export", "--out", str(out), "--name", "articles"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_every_tool_reads_vietnam_time_alike_and_the_dates_hold(exported, crawled):
+    con = duckdb.connect()
+    for source in (f"read_parquet('{exported / 'articles.parquet'}')", f"read_csv_auto('{exported / 'articles.csv'}')",
+                   f"sqlite_scan('{exported / 'articles.db'}', 'articles')"):
+        if source.startswith("sqlite_scan"):
+            continue  # DuckDB's sqlite extension is a download away; SQLite itself is checked below
+        wrong = con.sql(f"select count(*) from {source} where cast(published_at_local as date) <> cast(published_date_local as date)"
+                        " or strftime(cast(published_at_local as timestamp), '%Y-%m') <> published_month_local").fetchall()[0][0]
+        assert wrong == 0, source
+    import sqlite3
+
+    db = sqlite3.connect(exported / "articles.db")
+    assert db.execute("select count(*) from articles where date(published_at_local) <> published_date_local "
+                      "or strftime('%Y-%m', published_at_local) <> published_month_local").fetchall()[0][0] == 0
+    db.close()
+
+
+def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics_in_chromium(exported, tmp_path):
+    db_path = exported / "articles.db"
+    ilike = duckdb.connect().sql(
+        f"select count(*) from read_csv_auto('{exported / 'articles.csv'}') "
+        "where title ilike '%đồ sơn%' or summary ilike '%đồ sơn%' or body_text ilike '%đồ sơn%'").fetchall()[0][0]
+    assert ilike > 0
+    assert {len(search(db_path, q, limit=100_000)) for q in ("do son", "Đồ Sơn", "DO SON", '"đồ sơn"')} == {ilike}
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=5).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "explore did not start"
+                time.sleep(0.2)
+        errors: list[str] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            counts = {}
+            for typed in ("do son", "Đồ Sơn", '"DO SON"'):
+                page.goto(base + "/articles/articles")
+                page.fill("input[name=_search]", typed)
+                page.press("input[name=_search]", "Enter")
+                page.wait_for_load_state("networkidle")
+                heading = page.inner_text("h3")  # "155 rows where search matches …"
+                counts[typed] = int(heading.split()[0].replace(",", ""))
+            assert set(counts.values()) == {ilike}, counts
+            page.screenshot(path=str(tmp_path / "workbench-search.png"), full_page=False)
+            page.goto(base + "/articles")
+            assert "Tìm kiếm" in page.content() and "Articles per month" in page.content()
+            browser.close()
+        assert errors == []
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_export_is_a_valid_data_package_and_a_wrong_cell_is_caught(exported, tmp_path):
+    import csv
+    import hashlib
+    import json
+    import shutil
+
+    validate = [sys.executable, "-m", "frictionless", "validate", "--json"]
+    done = subprocess.run([*validate, "articles.datapackage.json"], cwd=exported, capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["valid"], report
+    assert {t["name"] for t in report["tasks"]} == {"articles-parquet", "articles-csv", "articles-jsonl", "articles-sqlite"}
+    package = json.loads((exported / "articles.datapackage.json").read_text(encoding="utf-8"))
+    [table] = [r for r in package["resources"] if r["type"] == "table"]
+    assert table["schema"]["primaryKey"] == ["id"] and all(f.get("description") for f in table["schema"]["fields"])
+    local = next(f for f in table["schema"]["fields"] if f["name"] == "published_at_local")
+    assert local["type"] == "datetime" and "Asia/Ho_Chi_Minh" in local["timeZone"]
+    # The same package with one date spoilt (and its checksum updated): the validation names the cell.
+    spoilt = tmp_path / "spoilt"
+    shutil.copytree(exported, spoilt)
+    with (spoilt / "articles.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[2]["published_date_local"] = "not-a-date"
+    with (spoilt / "articles.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    data = (spoilt / "articles.csv").read_bytes()
+    table["bytes"], table["hash"] = len(data), "sha256:" + hashlib.sha256(data).hexdigest()
+    (spoilt / "articles.datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    bad = subprocess.run([*validate, "articles.datapackage.json"], cwd=spoilt, capture_output=True, text=True, timeout=300)
+    errors = [e for t in json.loads(bad.stdout)["tasks"] for e in t["errors"]]
+    assert bad.returncode != 0 and [e["type"] for e in errors] == ["type-error"] and "not-a-date" in errors[0]["note"] + str(errors[0])
