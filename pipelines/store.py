@@ -99,8 +99,13 @@ def write_articles(db: Database, payload: dict) -> Counter:
                    "crawl.listing_url": item.listing_url, "crawl.http_status": item.http_status,
                    "crawl.etag": item.etag, "crawl.last_modified": item.last_modified,
                    "crawl.canonical_refused": item.canonical_refused, **provenance}
-        change: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
         old = stored.get(_id)
+        if old is not None and old.get("published_at") and fields.get("published_at") and old["published_at"] < fields["published_at"]:
+            # Publication is the earliest time the portal ever showed: a later date on a revision is an update (the
+            # police portal shows only its last "Cập nhật"), which `modified_at` keeps.
+            fields["modified_at"] = max(d for d in (fields.get("modified_at"), fields["published_at"]) if d is not None)
+            fields["published_at"] = old["published_at"]
+        change: dict[str, Any] = {"$set": fields, "$unset": {"removed_at": ""}}
         if old is None:
             change["$setOnInsert"] = {"revision": 1, "duplicate_of": None, "repost": None, "crawl.first_seen_at": now,
                                       "crawl.last_changed_at": now}
@@ -193,9 +198,11 @@ def mark(item: object, job_id: str) -> dict | None:
 
 def articles_job(items: list[ArticleItem], job_id: str, spider: str, version: str | None) -> WriteJob:
     """A batch of articles for the writer (`write_articles`): their fields as plain data, and where they came from."""
-    provenance = {"crawl.last_seen_at": utc_now(), "crawl.job_id": job_id, "crawl.spider": spider, "crawl.version": version}
-    return WriteJob(ARTICLES, {"items": [asdict(item) for item in items], "provenance": provenance, "now": utc_now()},
-                    size=len(items))
+    # One moment for the batch: first seen, last seen and last changed are then never out of order
+    # (two clock readings made `last_seen_at` precede `first_seen_at` by a few microseconds, in every record).
+    now = utc_now()
+    provenance = {"crawl.last_seen_at": now, "crawl.job_id": job_id, "crawl.spider": spider, "crawl.version": version}
+    return WriteJob(ARTICLES, {"items": [asdict(item) for item in items], "provenance": provenance, "now": now}, size=len(items))
 
 
 class StoreInMongoPipeline:

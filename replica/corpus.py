@@ -41,7 +41,7 @@ POLICE_CATEGORIES = {  # path: (CMS id, name)
 }
 PUBLISHERS = {"ANHP": "Báo An ninh Hải Phòng", "HP": "Báo Hải Phòng", "Báo HP": "Báo Hải Phòng",
               "THP": "Truyền hình Hải Phòng", "TTXVN": "Thông tấn xã Việt Nam",
-              "CATP": "Công an thành phố Hải Phòng", "VOV": None}
+              "CATP": "Công an thành phố Hải Phòng", "VOV": "Đài Tiếng nói Việt Nam"}
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
 
 # Kinds of bad record the survey lists; each is planted in a few articles of each portal.

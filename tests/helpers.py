@@ -28,6 +28,12 @@ def fresh_db(uri: str, name: str) -> Database:
     return db
 
 
+def dates_out_of_order(db: Database) -> list[str]:
+    """Records whose crawl dates break first_seen_at ≤ last_changed_at ≤ last_seen_at."""
+    return [d["_id"] for d in db.articles.find({}, {"crawl": 1})
+            if not (d["crawl"]["first_seen_at"] <= d["crawl"]["last_changed_at"] <= d["crawl"]["last_seen_at"])]
+
+
 @dataclass
 class CrawlResult:
     spider: str

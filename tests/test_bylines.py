@@ -11,7 +11,7 @@ from spiders.parsers.bylines import is_byline, parse_source_line, split_trailer
     ("(Nguồn: TTXVN)", "TTXVN", "Thông tấn xã Việt Nam"),
     ("Theo THP", "THP", "Truyền hình Hải Phòng"),
     ("Nguồn: CATP", "CATP", "Công an thành phố Hải Phòng"),
-    ("Nguồn: VOV", "VOV", None),
+    ("Nguồn: VOV", "VOV", "Đài Tiếng nói Việt Nam"),
 ])
 def test_source_line_forms(line, name, publisher):
     assert parse_source_line(line) == {"text": line, "name": name, "publisher": publisher}
@@ -39,3 +39,12 @@ def test_trailer_comes_off_in_either_order():
 
 def test_a_body_that_is_only_a_byline_is_left_as_it_is():
     assert split_trailer(["MINH PHƯƠNG"]).paragraphs == ["MINH PHƯƠNG"]
+
+
+def test_every_outlet_the_replica_plants_has_its_publisher_in_the_one_table():
+    from replica.corpus import PUBLISHERS as PLANTED
+    from spiders.parsers.bylines import PUBLISHERS, parse_source_line
+
+    for code, publisher in PLANTED.items():
+        assert publisher and PUBLISHERS[code.upper()] == publisher, code
+        assert parse_source_line(f"Nguồn. {code}")["publisher"] == publisher

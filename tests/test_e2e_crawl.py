@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from replica.corpus import CITY, POLICE
-from tests.helpers import GOLDEN
+from tests.helpers import GOLDEN, dates_out_of_order
 from tests.parsing import as_json
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +112,8 @@ def test_the_server_misbehaved_and_the_browser_check_came_back_mid_crawl(crawled
     counts = crawled.db.crawl_runs.find_one({"spider": POLICE})["counts"]
     assert counts["browser_page_loads"] >= counts["browser_check_renewals"] >= 2
     assert crawled.db.meta.find_one({"_id": f"browser_check:{POLICE}"})["requests"] > 0
+
+
+def test_every_records_crawl_dates_are_in_order(crawled):
+    assert crawled.db.articles.count_documents({}) > 0
+    assert dates_out_of_order(crawled.db) == []

@@ -13,6 +13,13 @@ PUBLISHERS: dict[str, str] = {
     "THP": "Truyền hình Hải Phòng",
     "TTXVN": "Thông tấn xã Việt Nam",
     "CATP": "Công an thành phố Hải Phòng",
+    # National outlets the portals republish from.
+    "VOV": "Đài Tiếng nói Việt Nam",
+    "VTV": "Đài Truyền hình Việt Nam",
+    "NHÂN DÂN": "Báo Nhân Dân",
+    "QĐND": "Báo Quân đội nhân dân",
+    "CAND": "Báo Công an nhân dân",
+    "CHINHPHU.VN": "Cổng Thông tin điện tử Chính phủ",
 }
 
 # "Nguồn. ANHP", "Nguồn: Báo HP", "(Nguồn: TTXVN)", "Theo THP" — short lines only: a
