@@ -33,6 +33,6 @@ def test_every_column_comes_from_the_item_model_or_the_pipelines():
 
 def test_every_row_has_a_type_a_meaning_an_example_and_a_derivation():
     for line in DICTIONARY.read_text(encoding="utf-8").splitlines():
-        if line.startswith("| `"):
+        if re.match(r"^\| `[a-z_]+` \|", line):  # the columns table (the JSON Lines table names nested fields)
             cells = [c.strip() for c in line.strip("|").split("|")]
             assert len(cells) == 5 and all(cells[:3]) and cells[4], line

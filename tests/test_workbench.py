@@ -132,3 +132,19 @@ def test_the_export_is_a_valid_data_package_and_a_wrong_cell_is_caught(exported,
     bad = subprocess.run([*validate, "articles.datapackage.json"], cwd=spoilt, capture_output=True, text=True, timeout=300)
     errors = [e for t in json.loads(bad.stdout)["tasks"] for e in t["errors"]]
     assert bad.returncode != 0 and [e["type"] for e in errors] == ["type-error"] and "not-a-date" in errors[0]["note"] + str(errors[0])
+
+
+def test_every_field_of_the_json_lines_records_is_documented(exported):
+    import json
+    import re
+
+    text = (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)?)`", text))
+    found = set()
+    with (exported / "articles.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            found |= set(record)
+            found |= {f"{outer}.{inner}" for outer in ("crawl", "repost") for inner in (record.get(outer) or {})}
+    assert "crawl.listing_url" in found and "published_month_local" in found
+    assert found - documented == set()

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import typing
 from pathlib import Path
 
 from crawler.cli.common import NoDatabase
@@ -20,6 +21,13 @@ from crawler.portals import NAMES
 
 COMMANDS = ("demo", "deploy", "schedule", "export", "report", "mongo_server", "health", "metrics", "backup", "restore", "reparse",
             "replay_spill", "prune", "explore")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad argument is said in one line on stderr, exit status 2: not the whole usage block (`--help` has it)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def load_env_file(argv: list[str] | None) -> str | None:
@@ -44,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     if error := load_env_file(argv):
         print(f"python -m crawler: error: {error}", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.split("\n", 1)[0])
+    parser = OneLineParser(prog="python -m crawler", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--env-file", type=Path, metavar="FILE",
                         help="read the deployment's environment file first (default $PORTAL_ENV_FILE); set variables win")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for name in COMMANDS:
         importlib.import_module(f"crawler.cli.{name}").add_to(commands)
     args = parser.parse_args(argv)
