@@ -10,13 +10,29 @@ from __future__ import annotations
 
 import unicodedata
 
-_D = str.maketrans({"đ": "d", "Đ": "D"})
+
+def _table() -> dict[int, str | None]:
+    """Each Latin letter with marks (Vietnamese's among them) → its letter alone; `đ`/`Đ` → `d`/`D`; a combining mark
+    left alone (decomposed text) → nothing. Built once: folding is then one `str.translate`, at C speed (a search
+    database folds every article's body: 200,000 of them took 6 s a 10,000 character by character)."""
+    table: dict[int, str | None] = {ord("đ"): "d", ord("Đ"): "D"}
+    for start, end in ((0x00C0, 0x024F), (0x1E00, 0x1EFF)):
+        for point in range(start, end + 1):
+            letter = chr(point)
+            bare = "".join(c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c))
+            if bare != letter and bare:
+                table[point] = bare
+    for point in range(0x0300, 0x0370):
+        table[point] = None
+    return table
+
+
+_FOLD = _table()
 
 
 def fold(text: str) -> str:
     """The text without diacritics, `đ` as `d`: `Đồ Sơn` → `Do Son`."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return unicodedata.normalize("NFC", text).translate(_FOLD)
 
 
 def key(text: str) -> str:

@@ -78,16 +78,17 @@ def test_a_target_keeps_to_its_filters_and_only_deltas_move_it(db, tmp_path):
 
 
 def test_a_failed_export_leaves_no_file_of_its_set(db, tmp_path, monkeypatch):
-    real = export_module._write
+    real = export_module._FileWriter.close
 
-    def disk_full_at_csv(fmt, rows, path, *rest):
-        if fmt == "csv":
+    def disk_full_at_csv(writer):
+        if writer.fmt == "csv":
             raise OSError(28, "No space left on device")
-        real(fmt, rows, path, *rest)
+        real(writer)
 
-    monkeypatch.setattr(export_module, "_write", disk_full_at_csv)
+    monkeypatch.setattr(export_module._FileWriter, "close", disk_full_at_csv)
     with pytest.raises(OSError):
-        export(db, tmp_path, ["parquet", "csv", "jsonl"], ExportFilters(changed_since="last"), target="full", name="x", progress=False)
+        export(db, tmp_path, ["parquet", "csv", "jsonl", "sqlite"], ExportFilters(changed_since="last"), target="full", name="x",
+               progress=False)
     assert list(tmp_path.iterdir()) == []
     assert db.export_watermarks.find_one({"_id": "full"}) is None  # nothing moved either
 

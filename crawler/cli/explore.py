@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     meta.write_text(json.dumps(metadata(db_path.stem, columns), ensure_ascii=False, indent=2), encoding="utf-8")
     command = [sys.executable, "-m", "datasette", "serve", str(db_path), "--metadata", str(meta), "--plugins-dir", str(PLUGINS_DIR),
                "--host", args.host, "--port", str(args.port), "--setting", "default_page_size", "50",
-               "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "1000"]
+               "--setting", "sql_time_limit_ms", "5000", "--setting", "facet_time_limit_ms", "1000",
+               "--setting", "suggest_facets", "off"]  # suggestions cost 10 times the search itself (bench/handoff.py)
     print(f"Datasette: http://{args.host}:{args.port}/  (Ctrl-C stops it)", flush=True)
     server = subprocess.Popen(command)
     try:

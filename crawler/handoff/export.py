@@ -11,6 +11,7 @@ calendar the portals publish in.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from crawler.dates import PORTAL_TZ, utc_now
 from crawler.items import CONTENT, IDENTITY, fields_of
-from crawler.storage.files import write_atomically
+from crawler.storage.files import atomic_path, write_atomically
 
 SCHEMA_VERSION = 2
 FORMATS = ("parquet", "csv", "jsonl", "sqlite")
@@ -198,6 +199,23 @@ def csv_columns() -> list[str]:
     return names
 
 
+def flat_types() -> dict[str, type]:
+    """The Python type of each flattened column (as csv_columns names them), for a typed SQLite table."""
+    def python(kind: pa.DataType) -> type:
+        if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
+            return int
+        return float if pa.types.is_floating(kind) else str
+
+    types: dict[str, type] = {}
+    for name, (kind, _) in COLUMNS.items():
+        inner = kind.value_type if pa.types.is_list(kind) else kind
+        if pa.types.is_struct(inner):
+            types |= {f"{name}_{f.name}": str if pa.types.is_list(kind) else python(f.type) for f in inner}
+        else:
+            types[name] = str if pa.types.is_list(kind) else python(kind)
+    return types
+
+
 # What a spreadsheet reads as the start of a formula (OWASP, CSV injection): such a cell gets a leading `'`.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -241,29 +259,90 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _write(fmt: str, rows: list[dict], path: Path, rejects: list[dict] = (), archive_url=None) -> None:
-    if fmt == "parquet":
-        table = pa.Table.from_pylist(rows, schema=SCHEMA)  # the schema's columns only
-        write_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-    elif fmt == "csv":
-        def write_csv(tmp: Path) -> None:
-            with tmp.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM makes Excel read UTF-8
-                writer = csv.DictWriter(out, fieldnames=csv_columns())
-                writer.writeheader()
-                writer.writerows(csv_row(row) for row in rows)
-        write_atomically(path, write_csv)
-    elif fmt == "sqlite":
-        from crawler.handoff.search import write_search_db
+class _FileWriter:
+    """One format of an export, written a batch of rows at a time into its temporary file."""
 
-        write_atomically(path, lambda tmp: write_search_db(rows, tmp, rejects, archive_url))
-    elif fmt == "jsonl":
-        def write_jsonl(tmp: Path) -> None:
-            with tmp.open("w", encoding="utf-8") as out:
-                for row in rows:
-                    out.write(json.dumps(_json_value(full_record(row)), ensure_ascii=False) + "\n")
-        write_atomically(path, write_jsonl)
-    else:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    def __init__(self, fmt: str, tmp: Path, rejects: list[dict], archive_url) -> None:
+        self.fmt = fmt
+        if fmt == "parquet":
+            self.parquet = pq.ParquetWriter(tmp, SCHEMA, compression="zstd")
+        elif fmt == "csv":
+            self.handle = tmp.open("w", encoding="utf-8-sig", newline="")  # the BOM makes Excel read UTF-8
+            self.csv = csv.DictWriter(self.handle, fieldnames=csv_columns())
+            self.csv.writeheader()
+        elif fmt == "jsonl":
+            self.handle = tmp.open("w", encoding="utf-8")
+        elif fmt == "sqlite":
+            from crawler.handoff.search import SearchDbWriter
+
+            self.search = SearchDbWriter(tmp, rejects, archive_url)
+        else:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+    def write(self, rows: list[dict]) -> None:
+        if self.fmt == "parquet":
+            self.parquet.write_table(pa.Table.from_pylist(rows, schema=SCHEMA))  # the schema's columns only
+        elif self.fmt == "csv":
+            self.csv.writerows(csv_row(row) for row in rows)
+        elif self.fmt == "jsonl":
+            self.handle.writelines(json.dumps(_json_value(full_record(row)), ensure_ascii=False) + "\n" for row in rows)
+        else:
+            self.search.write(rows)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.fmt == "parquet":
+            self.parquet.close()
+        elif self.fmt == "sqlite":
+            self.search.close()
+        else:
+            self.handle.close()
+
+    def abandon(self) -> None:
+        """Let go of the file when the export failed (its temporary file is then removed)."""
+        if getattr(self, "closed", False):
+            return
+        with contextlib.suppress(Exception):
+            if self.fmt == "parquet":
+                self.parquet.close()
+            elif self.fmt == "sqlite":
+                self.search.db.close()
+            else:
+                self.handle.close()
+
+
+@dataclass
+class _Tally:
+    """What the manifest says of the rows, counted as they pass."""
+
+    rows: int = 0
+    by_site: dict[str, int] = field(default_factory=dict)
+    removed: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, rows: list[dict]) -> None:
+        for row in rows:
+            self.rows += 1
+            self.by_site[row["site"]] = self.by_site.get(row["site"], 0) + 1
+            self.removed += row["removed_at"] is not None
+            if (published := row["published_at"]) is not None:
+                self.first = published if self.first is None or published < self.first else self.first
+                self.last = published if self.last is None or published > self.last else self.last
+
+
+BATCH_ROWS = 1000  # rows held at once: an export's memory does not grow with the collection
+
+
+def _batches(rows: Iterator[dict], size: int = BATCH_ROWS) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _sha256(path: Path) -> str:
@@ -288,11 +367,11 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
                           "selection (else what changed elsewhere would be skipped): use another --target")
     query = filters.query(mark.get("exported_until"))
     total = db.articles.count_documents(query)
-    cursor = db.articles.find(query, {"dedup_keys": 0}).sort("_id", 1)
+    cursor = db.articles.find(query, {"dedup_keys": 0}).sort("_id", 1).batch_size(BATCH_ROWS)
     show = sys.stderr.isatty() if progress is None else progress
-    rows = list(tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show))
+    rows = tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show)
     base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"
-    result = ExportResult(rows=len(rows))
+    result = ExportResult(rows=0)
     rejects = list(db.rejects.find({"site": filters.site} if filters.site else {})) if "sqlite" in formats else []
     with _whole_or_absent(result):
         _write_set(result, out_dir, base, formats, rows, filters, target, started, mark, rejects, archive_url)
@@ -348,13 +427,25 @@ def _write_manifest(result: ExportResult) -> None:
                                                                   "utf-8"))
 
 
-def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str], rows: list[dict], filters: ExportFilters,
+def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str], rows: Iterator[dict], filters: ExportFilters,
                target: str, started: datetime, mark: dict, rejects: list[dict] = (), archive_url=None) -> None:
-    for fmt in formats:
-        path = out_dir / f"{base}.{EXTENSIONS.get(fmt, fmt)}"
-        result.files.append(path)
-        _write(fmt, rows, path, rejects, archive_url)
-    published = sorted(r["published_at"] for r in rows if r["published_at"])
+    """Every format in one pass over the rows, a batch at a time; each file renamed into place once all are whole."""
+    tally = _Tally()
+    with contextlib.ExitStack() as files:
+        writers = []
+        for fmt in formats:
+            path = out_dir / f"{base}.{EXTENSIONS.get(fmt, fmt)}"
+            result.files.append(path)
+            writers.append(writer := _FileWriter(fmt, files.enter_context(atomic_path(path)), rejects, archive_url))
+            files.callback(writer.abandon)  # before its temporary file is removed, on failure
+        for batch in _batches(rows):
+            tally.add(batch)
+            for writer in writers:
+                writer.write(batch)
+        for writer in writers:
+            writer.close()
+    result.rows = tally.rows
+    published = [p for p in (tally.first, tally.last) if p is not None]
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": started.isoformat(),
@@ -362,9 +453,9 @@ def _write_set(result: ExportResult, out_dir: Path, base: str, formats: list[str
         "filters": filters.describe(),
         "changed_since": (mark.get("exported_until").isoformat() if filters.changed_since == "last" and mark else
                           filters.describe()["changed_since"]),
-        "rows": len(rows),
-        "rows_by_site": {site: sum(1 for r in rows if r["site"] == site) for site in sorted({r["site"] for r in rows})},
-        "removed_rows": sum(1 for r in rows if r["removed_at"] is not None),
+        "rows": tally.rows,
+        "rows_by_site": dict(sorted(tally.by_site.items())),
+        "removed_rows": tally.removed,
         # A delta with no watermark before it holds every article: a full first copy, not what changed.
         "first_copy": filters.changed_since == "last" and not mark,
         "period": {"first_published_at": _iso(published[0]) if published else None,

@@ -56,60 +56,84 @@ def _flat(row: dict, flat_row, archive_url) -> dict[str, Any]:
     return out
 
 
+class SearchDbWriter:
+    """The search database written a batch of export rows at a time (memory bounded by a batch), finished by `close`."""
+
+    def __init__(self, path: Path, rejects: Iterable[dict] = (), archive_url=None) -> None:
+        from crawler.handoff.export import flat_row
+
+        self.flat_row, self.archive_url, self.rows = flat_row, archive_url, 0
+        self.db = sqlite_utils.Database(path)
+        self.db.conn.execute("pragma journal_mode = off")  # a new file written once, renamed into place: no journal needed
+        self.db.conn.execute("pragma synchronous = off")  # fsynced once by the caller when whole
+        self.rejects = list(rejects)
+        self.created = False
+
+    def _create(self) -> None:
+        from crawler.handoff.export import flat_types
+
+        db = self.db
+        extra = {"category": str} | ({"archive_url": str} if self.archive_url is not None else {})
+        db["articles"].create(flat_types() | extra, pk="id")
+        article = [("article_id", "articles", "id")]
+        db["article_categories"].create({"article_id": str, "slug": str, "name": str}, foreign_keys=article)
+        db["images"].create({"article_id": str, "position": int, "url": str, "caption": str}, foreign_keys=article)
+        db["reposts"].create({"article_id": str, "original_id": str, "score": float, "method": str, "site": str, "publisher": str},
+                             foreign_keys=article)
+        # The folded text, indexed: FTS5 with its own copy (the shown columns keep the diacritics), rowid = articles' rowid.
+        db.conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(SEARCHED)}, tokenize = 'unicode61')")
+        self.created = True
+
+    def write(self, rows: list[dict]) -> None:
+        articles = [_flat(row, self.flat_row, self.archive_url) for row in rows]
+        if not self.created:
+            self._create()
+        first = self.rows + 1
+        self.rows += len(articles)
+        db = self.db
+        db["articles"].insert_all(articles, batch_size=1000)
+        db[FTS_TABLE].insert_all(({"rowid": first + n, **{name: fold(row.get(name) or "") for name in SEARCHED}}
+                                  for n, row in enumerate(rows)), batch_size=1000)
+        db["article_categories"].insert_all(({"article_id": row["id"], "slug": c.get("slug"), "name": c.get("name")}
+                                             for row in rows for c in row["categories"]), batch_size=5000)
+        db["images"].insert_all(({"article_id": row["id"], "position": n, "url": i.get("url"), "caption": i.get("caption")}
+                                 for row in rows for n, i in enumerate(row["images"], 1)), batch_size=5000)
+        db["reposts"].insert_all(({"article_id": row["id"], "original_id": row["duplicate_of"], "score": row.get("repost_score"),
+                                   "method": row.get("repost_method"), "site": row["site"],
+                                   "publisher": (row.get("source") or {}).get("publisher")}
+                                  for row in rows if row.get("duplicate_of")), batch_size=5000)
+
+    def close(self) -> int:
+        """Sites, rejects, indexes and views; how many articles the database holds."""
+        db = self.db
+        if not self.created:
+            self._create()
+        db["sites"].insert_all([{"site": p.name, "title": p.title, "origin": p.public_origin} for p in PORTALS.values()], pk="site")
+        db["rejects"].create({"id": str, "site": str, "url": str, "reasons": str, "reason_codes": str, "first_rejected_at": str,
+                              "last_rejected_at": str}, pk="id")
+        db["rejects"].insert_all(({"id": r["_id"], "site": r.get("site"), "url": r.get("url"),
+                                   "reasons": " | ".join(r.get("reasons") or []),
+                                   "reason_codes": json.dumps(sorted({code_of(x) for x in r.get("reasons") or []})),
+                                   "first_rejected_at": _text(r.get("first_rejected_at")),
+                                   "last_rejected_at": _text(r.get("last_rejected_at"))} for r in self.rejects), batch_size=5000)
+        for column in ("site", "published_date_local", "published_month_local", "published_at", "author", "source_publisher"):
+            db["articles"].create_index([column], if_not_exists=True)
+        db["article_categories"].create_index(["article_id"])
+        db["article_categories"].create_index(["name"])
+        db["images"].create_index(["article_id"])
+        for name, sql in VIEWS.items():
+            db.create_view(name, sql.strip())
+        db.conn.execute("analyze")
+        db.conn.commit()
+        db.close()
+        return self.rows
+
+
 def write_search_db(rows: Iterable[dict], path: Path, rejects: Iterable[dict] = (), archive_url=None) -> int:
     """The search database at `path` (a new file: the caller writes it atomically); how many articles it holds."""
-    from crawler.handoff.export import flat_row
-
-    db = sqlite_utils.Database(path)
-    db.conn.execute("pragma journal_mode = off")  # a new file written once: no journal needed
-    articles, categories, images, reposts = [], [], [], []
-    folded = []
-    for row in rows:
-        articles.append(_flat(row, flat_row, archive_url))
-        folded.append({"rowid": len(articles), **{name: fold(row.get(name) or "") for name in SEARCHED}})
-        categories += [{"article_id": row["id"], "slug": c.get("slug"), "name": c.get("name")} for c in row["categories"]]
-        images += [{"article_id": row["id"], "position": n, "url": i.get("url"), "caption": i.get("caption")}
-                   for n, i in enumerate(row["images"], 1)]
-        if row.get("duplicate_of"):
-            reposts.append({"article_id": row["id"], "original_id": row["duplicate_of"], "score": row.get("repost_score"),
-                            "method": row.get("repost_method"), "site": row["site"],
-                            "publisher": (row.get("source") or {}).get("publisher")})
-    if articles:
-        db["articles"].insert_all(articles, pk="id", batch_size=2000)
-    else:
-        db["articles"].create({"id": str, "site": str, "published_at": str, "published_date_local": str, "published_month_local": str,
-                               "author": str, "source_publisher": str, "title": str, "category": str, "url": str,
-                               "published_at_local": str, "source_text": str, "source_name": str}, pk="id")
-    article = [("article_id", "articles", "id")]
-    db["article_categories"].create({"article_id": str, "slug": str, "name": str}, foreign_keys=article)
-    db["images"].create({"article_id": str, "position": int, "url": str, "caption": str}, foreign_keys=article)
-    db["reposts"].create({"article_id": str, "original_id": str, "score": float, "method": str, "site": str, "publisher": str},
-                         foreign_keys=article)
-    db["article_categories"].insert_all(categories, batch_size=5000)
-    db["images"].insert_all(images, batch_size=5000)
-    db["reposts"].insert_all(reposts, batch_size=5000)
-    db["sites"].insert_all([{"site": p.name, "title": p.title, "origin": p.public_origin} for p in PORTALS.values()], pk="site")
-    rejects = [{"id": r["_id"], "site": r.get("site"), "url": r.get("url"), "reasons": " | ".join(r.get("reasons") or []),
-                "reason_codes": json.dumps(sorted({code_of(x) for x in r.get("reasons") or []})),
-                "first_rejected_at": _text(r.get("first_rejected_at")), "last_rejected_at": _text(r.get("last_rejected_at"))}
-               for r in rejects]
-    db["rejects"].create({"id": str, "site": str, "url": str, "reasons": str, "reason_codes": str, "first_rejected_at": str,
-                          "last_rejected_at": str}, pk="id")
-    db["rejects"].insert_all(rejects, batch_size=5000)
-    for column in ("site", "published_date_local", "published_month_local", "published_at", "author", "source_publisher"):
-        db["articles"].create_index([column], if_not_exists=True)
-    db["article_categories"].create_index(["article_id"])
-    db["article_categories"].create_index(["name"])
-    db["images"].create_index(["article_id"])
-    # The folded text, indexed: FTS5 with its own copy (the shown columns keep the diacritics), rowid = articles' rowid.
-    db.conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(SEARCHED)}, tokenize = 'unicode61')")
-    db[FTS_TABLE].insert_all(folded, batch_size=2000)
-    for name, sql in VIEWS.items():
-        db.create_view(name, sql.strip())
-    db.conn.execute("analyze")
-    db.conn.commit()
-    db.close()
-    return len(articles)
+    writer = SearchDbWriter(path, rejects, archive_url)
+    writer.write(list(rows))
+    return writer.close()
 
 
 def _text(value: Any) -> str | None:

@@ -9,9 +9,10 @@ at once, and fails if anything, a symlink included, already stands there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,12 +26,20 @@ def readable_mode() -> int:
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write through a temporary file in the same folder, then rename: no half file, ever."""
+    with atomic_path(path) as tmp:
+        write(tmp)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write while the block runs; renamed over `path` when the block ends
+    without an error, removed otherwise (several can be open at once: a file set written in one pass)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
+        yield tmp
         with tmp.open("rb") as written:
             os.fsync(written.fileno())
         os.chmod(tmp, readable_mode())  # mkstemp makes 0600: other analysts must read the files
