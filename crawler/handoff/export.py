@@ -229,23 +229,54 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def csv_row(row: dict) -> dict:
     """One CSV row: flattened (see csv_columns), every cell spreadsheet-safe."""
-    return {name: spreadsheet_safe(value) for name, value in flat_row(row).items()}
+    return {name: spreadsheet_safe(value) for name, value in flat_of(row).items()}
+
+
+def flat_of(row: dict) -> dict:
+    """The row flattened, once: the CSV and the search database both need it."""
+    flat = row.get(_FLAT)
+    if flat is None:
+        flat = row[_FLAT] = flat_row(row)
+    return flat
+
+
+_FLAT = "__flat__"
+
+
+def _flattening() -> list[tuple[str, str, tuple[str, ...]]]:
+    """How each column flattens (csv_columns' rule), decided once: (column, kind, struct keys)."""
+    plan = []
+    for name, (kind, _) in COLUMNS.items():
+        if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
+            plan.append((name, "list_of_structs", tuple(f.name for f in kind.value_type)))
+        elif pa.types.is_struct(kind):
+            plan.append((name, "struct", tuple(f.name for f in kind)))
+        elif pa.types.is_list(kind):
+            plan.append((name, "list", ()))
+        else:
+            plan.append((name, "scalar", ()))
+    return plan
+
+
+_FLATTENING = _flattening()
 
 
 def flat_row(row: dict) -> dict:
+    """The row with structs as `<column>_<key>` columns and lists as one ` | `-joined cell (see csv_columns)."""
     out = {}
-    for name, (kind, _) in COLUMNS.items():
+    for name, how, keys in _FLATTENING:
         value = row[name]
-        if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
-            for f in kind.value_type:
-                out[f"{name}_{f.name}"] = LIST_SEPARATOR.join(str(v.get(f.name) or "") for v in value)
-        elif pa.types.is_struct(kind):
-            for f in kind:
-                out[f"{name}_{f.name}"] = _csv_value((value or {}).get(f.name))
-        elif pa.types.is_list(kind):
+        if how == "scalar":
+            out[name] = _csv_value(value) if isinstance(value, datetime | date) else value
+        elif how == "struct":
+            value = value or {}
+            for key in keys:
+                out[f"{name}_{key}"] = _csv_value(value.get(key))
+        elif how == "list":
             out[name] = LIST_SEPARATOR.join(value)
         else:
-            out[name] = _csv_value(value)
+            for key in keys:
+                out[f"{name}_{key}"] = LIST_SEPARATOR.join(str(v.get(key) or "") for v in value)
     return out
 
 
