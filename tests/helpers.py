@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from pymongo.database import Database
 
@@ -101,3 +102,22 @@ def webhook_receiver() -> Iterator[tuple[list[dict], str]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1200, height: int = 1400) -> Iterator[tuple[Any, list[str]]]:
+    """A page in the system Chromium (as the crawler launches it), and the console errors and page errors it logs."""
+    from playwright.sync_api import sync_playwright
+
+    from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            yield page, errors
+        finally:
+            browser.close()

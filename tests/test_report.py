@@ -8,10 +8,9 @@ from collections import Counter
 
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from crawler.handoff.report import write_report
-from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from tests.helpers import chromium_page
 
 pytestmark = pytest.mark.e2e
 
@@ -20,13 +19,8 @@ def test_report_renders_offline_in_chromium_with_every_chart_drawn(crawled, tmp_
     path = write_report(crawled.db, tmp_path / "report.html")
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", text)  # plotly.js is inside the file (and Chromium below may not fetch)
-    errors: list[str] = []
     asked: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
-        page = browser.new_page(viewport={"width": 1200, "height": 1400})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with chromium_page() as (page, errors):
 
         def offline(route) -> None:  # the file must need nothing but itself
             if route.request.url.startswith("file:"):
@@ -46,7 +40,6 @@ def test_report_renders_offline_in_chromium_with_every_chart_drawn(crawled, tmp_
         shot = page.locator("#chart-weekly").screenshot()
         bars = page.locator("#chart-thanhphohaiphong-category g.point path").count()
         authors = page.locator("#chart-thanhphohaiphong-author").text_content()
-        browser.close()
     assert errors == [] and asked == []
     assert bars == 4  # the city portal's four categories, and none of the police portal's
     image = Image.open(io.BytesIO(shot)).convert("RGB")

@@ -10,13 +10,11 @@ import urllib.request
 
 import duckdb
 import pytest
-from playwright.sync_api import sync_playwright
 
 from crawler.folding import fold, key
 from crawler.handoff.search import fold_query, search
-from crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 from crawler.storage.mongo import free_port
-from tests.helpers import ROOT
+from tests.helpers import ROOT, chromium_page
 
 pytestmark = pytest.mark.e2e
 
@@ -75,12 +73,7 @@ def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, "explore did not start"
                 time.sleep(0.2)
-        errors: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
+        with chromium_page(1400, 1000) as (page, errors):
             counts = {}
             for typed in ("do son", "Đồ Sơn", '"DO SON"'):
                 page.goto(base + "/articles/articles")
@@ -93,7 +86,6 @@ def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics
             page.screenshot(path=str(tmp_path / "workbench-search.png"), full_page=False)
             page.goto(base + "/articles")
             assert "Tìm kiếm" in page.content() and "Articles per month" in page.content()
-            browser.close()
         assert errors == []
     finally:
         server.terminate()
