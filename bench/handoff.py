@@ -149,7 +149,8 @@ def main() -> None:
             sizes = {p.name: p.stat().st_size / 1e6 for p in sorted(out.iterdir()) if p.suffix in kept}
         finally:
             server.stop()
-    figures = {"articles": written, "fill_s": round(fill_s, 1), "read_s": round(read_s, 1), "export_s": round(export_s, 1), "sqlite_s": round(sqlite_s, 1),
+    figures = {"articles": written, "fill_s": round(fill_s, 1), "read_s": round(read_s, 1), "export_s": round(export_s, 1),
+               "sqlite_s": round(sqlite_s, 1),
                "report_s": round(report_s, 1), "search_ms": round(search, 1), "search_found": found,
                "peak_rss_mb": round(max(export_rss, sqlite_rss, report_rss)), "export_rss_mb": round(export_rss),
                "sqlite_rss_mb": round(sqlite_rss), "report_rss_mb": round(report_rss)}
