@@ -92,7 +92,8 @@ def timed(args: list[str], env: dict) -> tuple[float, float, str]:
 def search_ms(db_path: Path, env: dict, query: str = "do son", repeat: int = 20) -> tuple[float, int]:
     """The median time of a search of the articles table through Datasette's JSON API, and how many rows it finds."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port)], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port), "--no-replay"],
+                              cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/{db_path.stem}/articles.json?_search={urllib.parse.quote(query)}&_size=20&_shape=objects"
     try:

@@ -61,8 +61,8 @@ def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics
     assert ilike > 0
     assert {len(search(db_path, q, limit=100_000)) for q in ("do son", "Đồ Sơn", "DO SON", '"đồ sơn"')} == {ilike}
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port), "--no-replay"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -140,3 +140,51 @@ def test_every_field_of_the_json_lines_records_is_documented(exported):
             found |= {f"{outer}.{inner}" for outer in ("crawl", "repost") for inner in (record.get(outer) or {})}
     assert "crawl.listing_url" in found and "published_month_local" in found
     assert found - documented == set()
+
+
+def wait_for(url: str, proc: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            return
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, f"{url} did not answer"
+            time.sleep(0.2)
+
+
+def test_each_article_links_to_its_page_as_fetched_replayed_by_pywb(mongo_uri, tmp_path):
+    import json
+
+    from replica.corpus import CITY
+    from replica.server import Replica, ReplicaOptions
+    from tests.helpers import fresh_db, run_crawl
+
+    db = fresh_db(mongo_uri, "workbench_replay")
+    data = tmp_path / "data"
+    with Replica(ReplicaOptions(articles_per_site=40, fault_rate=0.0)) as replica:
+        crawl = run_crawl(CITY, replica.base_url(CITY), mongo_uri, db.name, data, "-s", "PORTAL_ARCHIVE_ENABLED=1")
+        assert crawl.returncode == 0, crawl.log[-2000:]
+    port, replay_port = free_port(), free_port()
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": db.name}
+    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--data-dir", str(data), "--port", str(port),
+                               "--replay-port", str(replay_port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/versions.json", server)
+        wait_for(f"http://127.0.0.1:{replay_port}/", server)
+        rows = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/articles/articles.json?_shape=array&_size=5"
+                                                 "&_col=title&_col=archive_url", timeout=30).read())
+        article = next(r for r in rows if r["archive_url"])
+        assert article["archive_url"].startswith(f"http://127.0.0.1:{replay_port}/haiphong/")
+        # The replica is gone: what shows is the archive's copy of the page, in pywb's frame.
+        with chromium_page(1200, 900) as (page, _):
+            page.goto(article["archive_url"])
+            page.wait_for_function("() => [...document.querySelectorAll('iframe')].length > 0")
+            frame = next(f for f in page.frames if f != page.main_frame)
+            frame.wait_for_selector("h1")
+            assert frame.inner_text("h1").strip() == article["title"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        db.client.close()

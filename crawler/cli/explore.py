@@ -19,12 +19,35 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     db_path = (args.db or args.data_dir / "articles.db").resolve()
+    archive = args.data_dir.resolve() / "archive"
+    replay = None
+    if not args.no_replay and any(archive.glob("*.warc.gz")):
+        from crawler.handoff.replay import prepare_collection, start_replay
+
+        files = prepare_collection(args.data_dir.resolve() / "replay", archive)
+        replay = start_replay(args.data_dir.resolve() / "replay", args.host, args.replay_port)
+        print(f"pywb: http://{args.host}:{args.replay_port}/haiphong/ replays {files} archive files", flush=True)
+    try:
+        return serve(args, db_path, archive if replay is not None else None)
+    finally:
+        if replay is not None:
+            replay.terminate()
+            replay.wait(timeout=30)
+
+
+def serve(args: argparse.Namespace, db_path: Path, archive: Path | None) -> int:
     if args.rebuild or not db_path.exists():
         from crawler.handoff.export import ExportFilters, export
 
+        links = None
+        if archive is not None:
+            from crawler.handoff.replay import archive_links
+
+            links = archive_links(archive, f"http://{args.host}:{args.replay_port}")
         print(f"building {db_path} from MongoDB…", flush=True)
         with database(args.data_dir) as mongo:
-            result = export(mongo, db_path.parent, ["sqlite"], ExportFilters(), target="explore", name=db_path.stem, progress=False)
+            result = export(mongo, db_path.parent, ["sqlite"], ExportFilters(), target="explore", name=db_path.stem, progress=False,
+                            archive_url=links)
         print(f"{result.rows} articles in {db_path}", flush=True)
     try:
         from datasette import __version__  # noqa: F401 - the analysts' extra
@@ -60,4 +83,6 @@ def add_to(commands: argparse._SubParsersAction) -> None:
     explore.add_argument("--host", default="127.0.0.1", help="loopback only, unless --allow-remote")
     explore.add_argument("--allow-remote", action="store_true", help="serve a non-loopback address (no authentication!)")
     explore.add_argument("--port", type=int, default=8001)
+    explore.add_argument("--replay-port", type=int, default=8002, help="pywb, replaying the archive (default 8002)")
+    explore.add_argument("--no-replay", action="store_true", help="do not start pywb")
     explore.set_defaults(run=run)
