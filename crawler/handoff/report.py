@@ -83,6 +83,8 @@ def build_report(db: Database) -> str:
     per_category: dict[str, Counter] = defaultdict(Counter)
     per_author: dict[str, Counter] = defaultdict(Counter)
     per_source: dict[str, Counter] = defaultdict(Counter)
+    per_month: dict[str, Counter] = defaultdict(Counter)  # Vietnam-time months
+    unnamed: dict[str, Counter] = defaultdict(Counter)  # articles naming no author, crediting no source
     filled: dict[str, Counter] = defaultdict(Counter)
     totals: Counter = Counter()
     period: dict[str, list[datetime]] = defaultdict(list)
@@ -92,12 +94,20 @@ def build_report(db: Database) -> str:
         totals[site] += 1
         if doc.get("published_at"):
             per_week[site][_week_of(doc["published_at"])] += 1
+            per_month[site][f"{doc['published_at'].astimezone(PORTAL_TZ):%Y-%m}"] += 1
             period[site].append(doc["published_at"])
         for category in doc.get("categories") or []:
             per_category[site][category["name"]] += 1
-        per_author[site][doc.get("author") or "(không ghi / none)"] += 1
+        # Articles without an author or a source are said in words, not drawn: a "(none)" bar dwarfs every name.
+        if doc.get("author"):
+            per_author[site][doc["author"]] += 1
+        else:
+            unnamed[site]["author"] += 1
         source = doc.get("source") or {}
-        per_source[site][source.get("publisher") or source.get("name") or "(không ghi nguồn / own)"] += 1
+        if source.get("publisher") or source.get("name"):
+            per_source[site][source.get("publisher") or source.get("name")] += 1
+        else:
+            unnamed[site]["source"] += 1
         for name in COVERAGE_LABELS:
             filled[site][name] += bool(doc.get(name))
 
@@ -115,6 +125,8 @@ def build_report(db: Database) -> str:
                                     ("author", per_author[site], "Theo tác giả (20 nhiều nhất) / Per author (top 20)"),
                                     ("source", per_source[site], "Theo nguồn / Per source")):
             top = counts.most_common(20)[::-1]
+            if not top:  # nothing named: the sentence above says so; an empty chart says nothing
+                continue
             bars = go.Figure(go.Bar(x=[n for _, n in top], y=[_label(k) for k, _ in top], orientation="h", marker_color=COLOURS[site],
                                     hovertemplate="%{y}: %{x} bài<extra></extra>"))
             bars.update_layout(title=f"{label}: {title}", xaxis_title="Số bài / Articles", yaxis={"automargin": True},
@@ -124,6 +136,12 @@ def build_report(db: Database) -> str:
 
     fill_rows = [[label, *(f"{filled[s][name] / totals[s]:.0%} ({filled[s][name]})" if totals[s] else "–" for s in SITES)]
                  for name, label in COVERAGE_LABELS.items()]
+    unnamed_said = " ".join(
+        f"{label}: {unnamed[site]['author'] / totals[site]:.0%} bài không ghi tác giả / of articles name no author, "
+        f"{unnamed[site]['source'] / totals[site]:.0%} không ghi nguồn (bài của cổng) / credit no source (the portal's own)."
+        for site, label in SITES.items() if totals[site])
+    months = sorted({m for counts in per_month.values() for m in counts}, reverse=True)[:24]
+    month_rows = [[m, *(str(per_month[site][m]) for site in SITES), str(sum(per_month[site][m] for site in SITES))] for m in months]
     covered = "; ".join(f"{label}: {totals[site]} bài, {_local(min(period[site])) if period[site] else '–'} → "
                         f"{_local(max(period[site])) if period[site] else '–'}" for site, label in SITES.items())
     return f"""<!DOCTYPE html>
@@ -134,6 +152,10 @@ td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left;vert
 <body>
 <h1>Cổng tin Hải Phòng: dữ liệu thu thập / What the crawler holds</h1>
 <p>Lập lúc / generated {_local(utc_now())} (giờ Việt Nam / Vietnam time). Thời gian bao phủ / period covered: {html.escape(covered)}.</p>
+<h2>Số bài theo tháng / Articles per month (giờ Việt Nam / Vietnam time, 24 most recent)</h2>
+{_table(["tháng / month", *SITES.values(), "tổng / total"], month_rows)}
+{_latest(db)}
+<p>{html.escape(unnamed_said)}</p>
 <div class="charts">{"".join(drawn)}</div>
 <h2>Tỷ lệ trường có dữ liệu / Field fill rates</h2>
 {_table(["bài có / articles with", *SITES.values()], fill_rows)}
@@ -144,6 +166,15 @@ td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left;vert
 {_monitors(db)}
 {_runs(db)}
 </body></html>"""
+
+
+def _latest(db: Database, count: int = 15) -> str:
+    rows = [[html.escape(_local(d.get("published_at"))), html.escape(SITES.get(d["site"], d["site"])),
+             _link(d.get("url"), d.get("title"))]
+            for d in db.articles.find({"removed_at": None}, {"site": 1, "published_at": 1, "url": 1, "title": 1})
+            .sort("published_at", -1).limit(count)]
+    table = _table(["giờ đăng / published", "cổng / portal", "bài / article"], rows, escape=False)
+    return f"<h2>Bài mới nhất / Latest articles</h2>\n{table}"
 
 
 def _reposts(db: Database) -> str:
