@@ -17,7 +17,6 @@ import typing
 from pathlib import Path
 
 from crawler.cli.common import NoDatabase
-from crawler.portals import NAMES
 
 COMMANDS = ("demo", "deploy", "schedule", "export", "report", "mongo_server", "health", "metrics", "backup", "restore", "reparse",
             "replay_spill", "prune", "explore")
@@ -59,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     for name in COMMANDS:
         importlib.import_module(f"crawler.cli.{name}").add_to(commands)
     args = parser.parse_args(argv)
-    if args.command == "health" and not args.spider:
-        args.spider = list(NAMES)
     try:
         return args.run(args)
     except NoDatabase as error:  # one line, whatever the command

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from crawler.dates import utc_now
-    from crawler.operations.health import UNKNOWN, spider_health, summary
+    from crawler.operations.health import LEVELS, UNKNOWN, spider_health, summary
 
     spill_dir = args.data_dir.resolve() / "spill"
     try:
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         return UNKNOWN
     level, line = summary(report)
     if args.json:
-        print(json.dumps({"status": line.split(" - ", 1)[0].removeprefix("CRAWLER "), "summary": line,
+        print(json.dumps({"status": LEVELS[level], "summary": line,
                           "spiders": [h.as_json() for h in report]}, ensure_ascii=False, indent=2))
     else:
         print(line)

@@ -16,7 +16,6 @@ from crawler.urls import redact
 def run(args: argparse.Namespace) -> int:
     from prometheus_client import generate_latest
 
-    from crawler.dates import utc_now
     from crawler.operations.metrics import registry_for
     from crawler.storage.files import write_atomically
 
@@ -24,11 +23,11 @@ def run(args: argparse.Namespace) -> int:
     code = 0
     try:
         with database(args.data_dir, timeout_ms=args.timeout * 1000) as db:
-            registry = registry_for(db, list(NAMES), spill_dir, utc_now())
+            registry = registry_for(db, list(NAMES), spill_dir)
             text = generate_latest(registry)
     except (NoDatabase, PyMongoError) as error:
         print(f"metrics: MongoDB cannot be read ({redact(str(error).splitlines()[0])[:200]}): haiphong_crawler_up 0", file=sys.stderr)
-        text, code = generate_latest(registry_for(None, list(NAMES), spill_dir, utc_now())), 1
+        text, code = generate_latest(registry_for(None, list(NAMES), spill_dir)), 1
     if args.out:
         write_atomically(args.out, lambda tmp: tmp.write_bytes(text))  # node_exporter never reads half a file
     else:

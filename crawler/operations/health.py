@@ -70,13 +70,19 @@ def spilled_writes(spill_dir: Path, spider: str) -> int:
     return total
 
 
-def spider_health(db: Database, spider: str, now: datetime, max_age_hours: float, spill_dir: Path | None = None) -> SpiderHealth:
+def last_runs(db: Database, spider: str) -> tuple[dict | None, dict | None]:
+    """(the spider's last crawl that ended, its last successful one): what `health` and `metrics` both report."""
     crawls = {"spider": spider, "kind": {"$ne": "reparse"}}  # a re-extraction from the archive is not a crawl of the portal
     last = db.crawl_runs.find_one({**crawls, "state": {"$ne": "running"}}, sort=[("started_at", -1)])
     # A success: finished cleanly, and no monitor failed (or monitors were off for that run).
     success = db.crawl_runs.find_one({**crawls, "state": "finished",
                                       "$or": [{"monitors": {"$exists": False}}, {"monitors.failed": {"$size": 0}}]},
                                      sort=[("started_at", -1)])
+    return last, success
+
+
+def spider_health(db: Database, spider: str, now: datetime, max_age_hours: float, spill_dir: Path | None = None) -> SpiderHealth:
+    last, success = last_runs(db, spider)
     problems: list[tuple[int, str]] = []
     failed = (last or {}).get("monitors", {}).get("failed", []) if last else []
     if last is None:

@@ -6,18 +6,17 @@ them atomically. Every metric has a `spider` label.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge
 from pymongo.database import Database
 
-from crawler.operations.health import spilled_writes
+from crawler.operations.health import last_runs, spilled_writes
 
 STATES = ("finished", "failed", "shutdown", "interrupted", "refused", "running")
 
 
-def registry_for(db: Database | None, spiders: list[str], spill_dir: Path, now: datetime) -> CollectorRegistry:
+def registry_for(db: Database | None, spiders: list[str], spill_dir: Path) -> CollectorRegistry:
     """The metrics of every spider; with no database (MongoDB unreadable), `haiphong_crawler_up 0` and the spill counts."""
     registry = CollectorRegistry()
 
@@ -42,11 +41,7 @@ def registry_for(db: Database | None, spiders: list[str], spill_dir: Path, now: 
     version = gauge("version_info", "the deployed version that ran the last run", ("spider", "version"))
     failed_monitors = gauge("last_run_failed_monitors", "monitors that failed on the last run")
     for spider in spiders:
-        crawls = {"spider": spider, "kind": {"$ne": "reparse"}}
-        last = db.crawl_runs.find_one({**crawls, "state": {"$ne": "running"}}, sort=[("started_at", -1)])
-        good = db.crawl_runs.find_one({**crawls, "state": "finished", "$or": [{"monitors": {"$exists": False}},
-                                                                              {"monitors.failed": {"$size": 0}}]},
-                                      sort=[("started_at", -1)])
+        last, good = last_runs(db, spider)
         stored.labels(spider).set(db.articles.count_documents({"site": spider, "removed_at": None}))
         rejects.labels(spider).set(db.rejects.count_documents({"site": spider}))
         if good and good.get("finished_at"):
