@@ -62,8 +62,8 @@ NEXT = {
 }
 
 
-def causes_in_words(run: dict) -> str:
-    causes = run.get("causes") or []
+def causes_in_words(causes: list[dict]) -> str:
+    """A run's failed requests by cause, as a person reads them: `connection refused ×4, HTTP 503 ×2`."""
     return ", ".join(f"{c['cause']} ×{c['count']}" for c in causes)
 
 
@@ -77,7 +77,7 @@ def _ending(run: dict) -> tuple[str, str, str]:
     if run.get("counts", {}).get("writes_spilled"):
         return "MongoDB went away, writes spilled", f"MongoDB went away during the run: {why}", "spilled"
     if run.get("unreachable"):
-        said = causes_in_words(run) or why
+        said = causes_in_words(run.get("causes") or []) or why
         return f"portal unreachable ({said.split(' ×')[0]})", f"the portal at {run.get('portal')} could not be read: {said}", "unreachable"
     if state == "shutdown":
         return "stopped before the end", "stopped by a signal (SIGTERM or SIGINT) before the end", "shutdown"
@@ -112,8 +112,8 @@ def run_alert(run: dict) -> Alert:
              "rejected": counts.get("articles_rejected", 0), "fetches failed": counts.get("fetch_failures", 0),
              "listing pages read": counts.get("listing_pages", 0), "writes spilled": counts.get("writes_spilled", 0)}
     lines = [*_run_lines(run), f"State:  {run.get('state')} (exit status {run.get('exit_code')})", f"Cause:  {cause}"]
-    if causes_in_words(run):
-        lines.append(f"Failed requests by cause: {causes_in_words(run)}")
+    if said := causes_in_words(run.get("causes") or []):
+        lines.append(f"Failed requests by cause: {said}")
     lines.append("Counts: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
     lines += [f"FAILED  {f['monitor']}\n        {f['message']}" for f in run.get("monitors", {}).get("failed", [])]
     lines += ["", f"Next:   {NEXT[next_key]}", "", "python -m crawler health  shows every spider's state."]

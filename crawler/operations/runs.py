@@ -33,7 +33,7 @@ from twisted.internet import task, threads
 
 from crawler.dates import utc_now
 from crawler.incremental.walks import Walks
-from crawler.operations.alerts import deliver, needs_alert, recovery_alert, run_alert
+from crawler.operations.alerts import causes_in_words, deliver, needs_alert, recovery_alert, run_alert
 from crawler.operations.monitors import (
     FILL_FIELDS,
     PortalMonitorSuite,
@@ -94,6 +94,11 @@ def job_id_of(spider: Spider) -> str:
     return job
 
 
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """The run's counters (RUN_COUNTS) from the crawl's stats."""
+    return {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()}
+
+
 def run_id_of(spider: Spider) -> str:
     """The run's id in `crawl_runs` (and the owner of the spider's lease): the spider and its job."""
     return f"{spider.name}:{job_id_of(spider)}"
@@ -143,8 +148,7 @@ def run_outcome(reason: str, stats: dict[str, Any]) -> tuple[str, str | None, in
     if reason != "finished":
         return "failed", reason, EXIT_FAILED
     if portal_unreachable(stats):
-        said = ", ".join(f"{c['cause']} ×{c['count']}" for c in causes(stats))
-        return "failed", f"no listing page of the portal could be read ({said})", EXIT_FAILED
+        return "failed", f"no listing page of the portal could be read ({causes_in_words(causes(stats))})", EXIT_FAILED
     if lost:
         return "failed", f"{lost} pages or items failed with an error (see the log)", EXIT_FAILED
     return "finished", None, EXIT_FINISHED
@@ -262,7 +266,7 @@ class CrawlRunRecorder:
         items, rates = fill_rates(stats)
         run = self.about(spider, reason) | {
             "_id": self.run_id, "started_at": self.started_at, "state": state, "state_reason": why, "exit_code": code,
-            "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()},
+            "counts": run_counts(stats),
             "facts": getattr(spider, "run_facts", {}),
             "kind": getattr(spider, "run_kind", None) or ("incremental" if getattr(spider, "incremental", False) else "full"),
             "items": items, "fill_rates": rates, "peak_rss_mb": peak_rss_mb(),
@@ -288,8 +292,7 @@ class CrawlRunRecorder:
         stats = self.crawler.stats.get_stats()
         state, why, code = run_outcome(reason, stats)  # the run's own last writes may have been spilled
         if (state, code) != (run["state"], run["exit_code"]):  # then its record says so too, wherever it lands
-            run |= {"state": state, "state_reason": why, "exit_code": code,
-                    "counts": {name: int(stats.get(key, 0)) for name, key in RUN_COUNTS.items()}}
+            run |= {"state": state, "state_reason": why, "exit_code": code, "counts": run_counts(stats)}
             await self.mongo.writer.submit(updates_job([update("crawl_runs", {"_id": self.run_id}, {"$set": {
                 "state": state, "state_reason": why, "exit_code": code, "counts": run["counts"]}})]))
         await self.tell(run)
