@@ -61,14 +61,28 @@ def retried_next_run(reason: str) -> bool:
     return code_of(reason) in RETRIED_NEXT_RUN
 
 
-# Failures of the network, as an operator woken at night reads them (the alert's "cause in words").
+# Failures of the network and of MongoDB, as an operator woken at night reads them (the alert's "cause in words"):
+# markers of a failure's type or message, and their words; the first row with a marker in the text says it.
 _IN_WORDS = (
     (("ConnectionRefusedError", "ERR_CONNECTION_REFUSED"), "connection refused"),
     (("TimeoutError", "TCPTimedOutError", "ERR_TIMED_OUT", "Timeout "), "timeout"),
     (("DNSLookupError", "ERR_NAME_NOT_RESOLVED"), "DNS lookup failed"),
     (("ResponseNeverReceived", "ConnectionLost", "ConnectionDone", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE"), "connection lost"),
     (("SSLError", "ERR_CERT", "certificate verify failed"), "TLS certificate refused"),
+    # pymongo says it in its message, not its type
+    (("Connection refused",), "connection refused"),
+    (("timed out",), "timeout"),
+    (("Authentication failed",), "authentication failed"),
+    (("Name or service not known",), "host name unknown"),
 )
+
+
+def failure_in_words(text: str) -> str | None:
+    """A failure's text (its type and message) in a few words, or None when no marker says what it was."""
+    for markers, words in _IN_WORDS:
+        if any(marker in text for marker in markers):
+            return words
+    return None
 
 
 def in_words(reason: str) -> str:
@@ -77,8 +91,5 @@ def in_words(reason: str) -> str:
     if code == HTTP:
         return "HTTP " + reason.split(":", 1)[0].removeprefix(HTTP + "_")
     if code == FETCH_FAILED:
-        for markers, words in _IN_WORDS:
-            if any(marker in reason for marker in markers):
-                return words
-        return "download failed: " + reason.split(":", 2)[1].strip()
+        return failure_in_words(reason) or "download failed: " + reason.split(":", 2)[1].strip()
     return code.replace("_", " ")

@@ -27,6 +27,7 @@ from scrapy.exceptions import CloseSpider
 from crawler.dates import utc_now
 from crawler.operations import lease
 from crawler.operations.lease import Lease
+from crawler.reasons import failure_in_words
 from crawler.storage.durable import DurableWriter
 from crawler.urls import redact
 
@@ -77,12 +78,7 @@ def start_embedded_server(data_dir: Path, port: int = 0, host: str = "127.0.0.1"
 def mongo_cause(error: BaseException) -> str:
     """Why MongoDB did not answer, in words: `connection refused`, `timeout`, `authentication failed`, else its first line."""
     text = str(error)
-    for marker, words in (("Connection refused", "connection refused"), ("timed out", "timeout"),
-                          ("Authentication failed", "authentication failed"), ("Name or service not known", "host name unknown"),
-                          ("certificate verify failed", "TLS certificate refused")):
-        if marker in text:
-            return words
-    return text.split(" (configured timeouts", 1)[0].split("\n", 1)[0][:200]
+    return failure_in_words(text) or text.split(" (configured timeouts", 1)[0].split("\n", 1)[0][:200]
 
 
 def connect(uri: str, database: str, timeout_ms: int = 5000) -> tuple[MongoClient, Database]:
