@@ -38,25 +38,17 @@ def _type(kind: pa.DataType) -> dict:
 
 
 def csv_schema() -> dict:
-    """The Table Schema of the export's CSV: one field per CSV column, as `csv_columns` flattens them."""
-    from crawler.handoff.export import COLUMNS, LIST_SEPARATOR
+    """The Table Schema of the export's CSV: one field per CSV column, as the export flattens them (FLAT_COLUMNS)."""
+    from crawler.handoff.export import FLAT_COLUMNS, LIST_SEPARATOR
 
     described = dictionary_columns()
     fields = []
-    for name, (kind, _) in COLUMNS.items():
-        inner = kind.value_type if pa.types.is_list(kind) else kind
-        meaning = described.get(name, name)
-        if pa.types.is_struct(inner):
-            for sub in inner:
-                field = {"name": f"{name}_{sub.name}", "description": f"{meaning}: its `{sub.name}`"}
-                field |= {"type": "string"} if pa.types.is_list(kind) else _type(sub.type)
-                if pa.types.is_list(kind):
-                    field["description"] += f", one per item, joined by `{LIST_SEPARATOR}`"
-                fields.append(field)
-        elif pa.types.is_list(kind):
-            fields.append({"name": name, "type": "string", "description": f"{meaning}, joined by `{LIST_SEPARATOR}`"})
-        else:
-            fields.append({"name": name, "description": meaning, **_type(kind)})
+    for c in FLAT_COLUMNS:
+        meaning = described.get(c.column, c.column)
+        description = f"{meaning}: its `{c.key}`" if c.key else meaning
+        if c.kind is None:
+            description += f", one per item, joined by `{LIST_SEPARATOR}`" if c.key else f", joined by `{LIST_SEPARATOR}`"
+        fields.append({"name": c.name, "description": description, **({"type": "string"} if c.kind is None else _type(c.kind))})
     return {"fields": fields, "primaryKey": ["id"], "missingValues": [""]}
 
 

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from crawler.dates import PORTAL_TZ, utc_now
 from crawler.items import CONTENT, IDENTITY, fields_of
 from crawler.storage.files import atomic_path, write_atomically
+from crawler.storage.mongo import read_ahead
 
 SCHEMA_VERSION = 2
 FORMATS = ("parquet", "csv", "jsonl", "sqlite")
@@ -189,31 +190,48 @@ def _iso(value: datetime | date, sep: str = "T") -> str:
     return value.isoformat()
 
 
-def csv_columns() -> list[str]:
+@dataclass(frozen=True)
+class FlatColumn:
+    """One column of the flattened export (CSV, the search database), and where its cells come from."""
+
+    name: str  # `<column>` or `<column>_<key>`
+    column: str  # the export column (COLUMNS)
+    key: str | None  # the struct's key, for a struct or a list of structs
+    kind: pa.DataType | None  # its type; None for a list joined into one text cell
+
+
+def _flat_columns() -> list[FlatColumn]:
     """CSV flattens by one rule: a struct becomes `<column>_<key>` columns, a list one cell joined by
     " | " (a list of structs, one such column per key)."""
-    names = []
+    flat = []
     for name, (kind, _) in COLUMNS.items():
-        inner = kind.value_type if pa.types.is_list(kind) else kind
-        names += [f"{name}_{f.name}" for f in inner] if pa.types.is_struct(inner) else [name]
-    return names
+        joined = pa.types.is_list(kind)
+        inner = kind.value_type if joined else kind
+        if pa.types.is_struct(inner):
+            flat += [FlatColumn(f"{name}_{f.name}", name, f.name, None if joined else f.type) for f in inner]
+        else:
+            flat.append(FlatColumn(name, name, None, None if joined else kind))
+    return flat
+
+
+# Decided once: the CSV's header, the search database's typed table and the Data Package's schema all follow it.
+FLAT_COLUMNS = _flat_columns()
+
+
+def csv_columns() -> list[str]:
+    return [c.name for c in FLAT_COLUMNS]
 
 
 def flat_types() -> dict[str, type]:
-    """The Python type of each flattened column (as csv_columns names them), for a typed SQLite table."""
-    def python(kind: pa.DataType) -> type:
+    """The Python type of each flattened column, for a typed SQLite table."""
+    def python(kind: pa.DataType | None) -> type:
+        if kind is None:
+            return str
         if pa.types.is_boolean(kind) or pa.types.is_integer(kind):
             return int
         return float if pa.types.is_floating(kind) else str
 
-    types: dict[str, type] = {}
-    for name, (kind, _) in COLUMNS.items():
-        inner = kind.value_type if pa.types.is_list(kind) else kind
-        if pa.types.is_struct(inner):
-            types |= {f"{name}_{f.name}": str if pa.types.is_list(kind) else python(f.type) for f in inner}
-        else:
-            types[name] = str if pa.types.is_list(kind) else python(kind)
-    return types
+    return {c.name: python(c.kind) for c in FLAT_COLUMNS}
 
 
 # What a spreadsheet reads as the start of a formula (OWASP, CSV injection): such a cell gets a leading `'`.
@@ -243,40 +261,17 @@ def flat_of(row: dict) -> dict:
 _FLAT = "__flat__"
 
 
-def _flattening() -> list[tuple[str, str, tuple[str, ...]]]:
-    """How each column flattens (csv_columns' rule), decided once: (column, kind, struct keys)."""
-    plan = []
-    for name, (kind, _) in COLUMNS.items():
-        if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
-            plan.append((name, "list_of_structs", tuple(f.name for f in kind.value_type)))
-        elif pa.types.is_struct(kind):
-            plan.append((name, "struct", tuple(f.name for f in kind)))
-        elif pa.types.is_list(kind):
-            plan.append((name, "list", ()))
-        else:
-            plan.append((name, "scalar", ()))
-    return plan
-
-
-_FLATTENING = _flattening()
-
-
 def flat_row(row: dict) -> dict:
-    """The row with structs as `<column>_<key>` columns and lists as one ` | `-joined cell (see csv_columns)."""
+    """The row flattened (FLAT_COLUMNS): structs as `<column>_<key>` cells, lists as one ` | `-joined cell."""
     out = {}
-    for name, how, keys in _FLATTENING:
-        value = row[name]
-        if how == "scalar":
-            out[name] = _csv_value(value) if isinstance(value, datetime | date) else value
-        elif how == "struct":
-            value = value or {}
-            for key in keys:
-                out[f"{name}_{key}"] = _csv_value(value.get(key))
-        elif how == "list":
-            out[name] = LIST_SEPARATOR.join(value)
+    for c in FLAT_COLUMNS:
+        value = row[c.column]
+        if c.kind is not None:  # a value, or a struct's
+            out[c.name] = _csv_value((value or {}).get(c.key) if c.key else value)
+        elif c.key:  # a list of structs: each item's value for the key
+            out[c.name] = LIST_SEPARATOR.join(str(v.get(c.key) or "") for v in value)
         else:
-            for key in keys:
-                out[f"{name}_{key}"] = LIST_SEPARATOR.join(str(v.get(key) or "") for v in value)
+            out[c.name] = LIST_SEPARATOR.join(value)
     return out
 
 
@@ -294,19 +289,23 @@ class _FileWriter:
     """One format of an export, written a batch of rows at a time into its temporary file."""
 
     def __init__(self, fmt: str, tmp: Path, rejects: list[dict], archive_url) -> None:
-        self.fmt = fmt
+        self.fmt, self.closed = fmt, False
         if fmt == "parquet":
             self.parquet = pq.ParquetWriter(tmp, SCHEMA, compression="zstd")
+            self._release = self.parquet.close
         elif fmt == "csv":
             self.handle = tmp.open("w", encoding="utf-8-sig", newline="")  # the BOM makes Excel read UTF-8
+            self._release = self.handle.close
             self.csv = csv.DictWriter(self.handle, fieldnames=csv_columns())
             self.csv.writeheader()
         elif fmt == "jsonl":
             self.handle = tmp.open("w", encoding="utf-8")
+            self._release = self.handle.close
         elif fmt == "sqlite":
             from crawler.handoff.search import SearchDbWriter
 
             self.search = SearchDbWriter(tmp, rejects, archive_url)
+            self._release = self.search.db.close
         else:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
@@ -322,24 +321,16 @@ class _FileWriter:
 
     def close(self) -> None:
         self.closed = True
-        if self.fmt == "parquet":
-            self.parquet.close()
-        elif self.fmt == "sqlite":
-            self.search.close()
+        if self.fmt == "sqlite":
+            self.search.close()  # its indexes and views, then the file
         else:
-            self.handle.close()
+            self._release()
 
     def abandon(self) -> None:
         """Let go of the file when the export failed (its temporary file is then removed)."""
-        if getattr(self, "closed", False):
-            return
-        with contextlib.suppress(Exception):
-            if self.fmt == "parquet":
-                self.parquet.close()
-            elif self.fmt == "sqlite":
-                self.search.db.close()
-            else:
-                self.handle.close()
+        if not self.closed:
+            with contextlib.suppress(Exception):
+                self._release()
 
 
 @dataclass
@@ -400,7 +391,8 @@ def export(db: Database, out_dir: Path, formats: list[str], filters: ExportFilte
     total = db.articles.count_documents(query)
     cursor = db.articles.find(query, {"dedup_keys": 0}).sort("_id", 1).batch_size(BATCH_ROWS)
     show = sys.stderr.isatty() if progress is None else progress
-    rows = tqdm(rows_of(cursor), total=total, desc="articles", unit="", disable=not show)
+    # The server sends the next documents while these are written (crawler.storage.mongo.read_ahead).
+    rows = tqdm(rows_of(read_ahead(cursor, chunk=BATCH_ROWS)), total=total, desc="articles", unit="", disable=not show)
     base = name or f"articles-{target}-{started:%Y%m%dT%H%M%SZ}"
     result = ExportResult(rows=0)
     rejects = list(db.rejects.find({"site": filters.site} if filters.site else {})) if "sqlite" in formats else []

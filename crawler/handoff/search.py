@@ -67,7 +67,7 @@ class SearchDbWriter:
         self.db.conn.execute("pragma journal_mode = off")  # a new file written once, renamed into place: no journal needed
         self.db.conn.execute("pragma synchronous = off")  # fsynced once by the caller when whole
         self.rejects = list(rejects)
-        self.created = False
+        self._create()
 
     def _create(self) -> None:
         from crawler.handoff.export import flat_types
@@ -82,11 +82,8 @@ class SearchDbWriter:
                              foreign_keys=article)
         # The folded text, indexed: FTS5 with its own copy (the shown columns keep the diacritics), rowid = articles' rowid.
         db.conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(SEARCHED)}, tokenize = 'unicode61')")
-        self.created = True
 
     def write(self, rows: list[dict]) -> None:
-        if not self.created:
-            self._create()
         first = self.rows + 1
         self.rows += len(rows)
         # sqlite-utils made the tables; rows go in through executemany (its insert_all handles each row in Python: a
@@ -114,8 +111,6 @@ class SearchDbWriter:
     def close(self) -> int:
         """Sites, rejects, indexes and views; how many articles the database holds."""
         db = self.db
-        if not self.created:
-            self._create()
         db["sites"].insert_all([{"site": p.name, "title": p.title, "origin": p.public_origin} for p in PORTALS.values()], pk="site")
         db["rejects"].create({"id": str, "site": str, "url": str, "reasons": str, "reason_codes": str, "first_rejected_at": str,
                               "last_rejected_at": str}, pk="id")
@@ -135,13 +130,6 @@ class SearchDbWriter:
         db.conn.commit()
         db.close()
         return self.rows
-
-
-def write_search_db(rows: Iterable[dict], path: Path, rejects: Iterable[dict] = (), archive_url=None) -> int:
-    """The search database at `path` (a new file: the caller writes it atomically); how many articles it holds."""
-    writer = SearchDbWriter(path, rejects, archive_url)
-    writer.write(list(rows))
-    return writer.close()
 
 
 def _text(value: Any) -> str | None:
