@@ -35,6 +35,7 @@ from crawler.dates import utc_now  # noqa: E402
 from crawler.storage.mongo import connect, free_port, start_embedded_server  # noqa: E402
 from pipelines.store import content_hash  # noqa: E402
 from replica.corpus import build_corpus  # noqa: E402
+from replica.drills import explore  # noqa: E402
 
 DATABASE = "handoff_bench"
 
@@ -92,31 +93,15 @@ def timed(args: list[str], env: dict) -> tuple[float, float, str]:
 def search_ms(db_path: Path, env: dict, query: str = "do son", repeat: int = 20) -> tuple[float, int]:
     """The median time of a search of the articles table through Datasette's JSON API, and how many rows it finds."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port), "--no-replay"],
-                              cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/{db_path.stem}/articles.json?_search={urllib.parse.quote(query)}&_size=20&_shape=objects"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("explore did not start") from None
-                time.sleep(0.2)
+    with explore("--db", str(db_path), "--no-replay", port=port, env=env) as base:
+        url = f"{base}/{db_path.stem}/articles.json?_search={urllib.parse.quote(query)}&_size=20&_shape=objects"
         times, found = [], 0
         for _ in range(repeat + 1):
             started = time.perf_counter()
             answer = json.loads(urllib.request.urlopen(url, timeout=60).read())
             times.append((time.perf_counter() - started) * 1000)
             found = answer.get("filtered_table_rows_count") or 0
-        return statistics.median(times[1:]), found  # the first warms the page cache
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
+    return statistics.median(times[1:]), found  # the first warms the page cache
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])

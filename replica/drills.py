@@ -8,12 +8,15 @@ reason), lost and duplicates. `bench/faults.py` prints the tallies; the fault te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,3 +192,33 @@ def forget(uri: str) -> None:
     """Close the drill's clients of a server that goes away for good."""
     for key in [k for k in _CLIENTS if k.startswith(uri)]:
         _CLIENTS.pop(key).client.close()
+
+
+def wait_until_answers(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Wait until `url` answers, while the process serving it runs (it exiting, or the time running out, raises)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                why = "its server exited" if proc.poll() is not None else f"nothing in {timeout:.0f} s"
+                raise RuntimeError(f"{url} did not answer: {why}") from None
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def explore(*args: str, port: int, env: dict[str, str] | None = None, also: tuple[str, ...] = ()) -> Iterator[str]:
+    """`python -m crawler explore` as an analyst runs it, until the block ends: its URL, once Datasette answers
+    (and the other URLs it serves, `also`: pywb's)."""
+    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--port", str(port), *args], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for url in (base + "/-/versions.json", *also):
+            wait_until_answers(url, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 
 import duckdb
@@ -14,6 +13,7 @@ import pytest
 from crawler.folding import fold, key
 from crawler.handoff.search import fold_query, search
 from crawler.storage.mongo import free_port
+from replica.drills import explore
 from tests.helpers import ROOT, chromium_page
 
 pytestmark = pytest.mark.e2e
@@ -60,36 +60,20 @@ def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics
         "where title ilike '%đồ sơn%' or summary ilike '%đồ sơn%' or body_text ilike '%đồ sơn%'").fetchall()[0][0]
     assert ilike > 0
     assert {len(search(db_path, q, limit=100_000)) for q in ("do son", "Đồ Sơn", "DO SON", '"đồ sơn"')} == {ilike}
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--db", str(db_path), "--port", str(port), "--no-replay"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=5).read()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "explore did not start"
-                time.sleep(0.2)
-        with chromium_page(1400, 1000) as (page, errors):
-            counts = {}
-            for typed in ("do son", "Đồ Sơn", '"DO SON"'):
-                page.goto(base + "/articles/articles")
-                page.fill("input[name=_search]", typed)
-                page.press("input[name=_search]", "Enter")
-                page.wait_for_load_state("networkidle")
-                heading = page.inner_text("h3")  # "155 rows where search matches …"
-                counts[typed] = int(heading.split()[0].replace(",", ""))
-            assert set(counts.values()) == {ilike}, counts
-            page.screenshot(path=str(tmp_path / "workbench-search.png"), full_page=False)
-            page.goto(base + "/articles")
-            assert "Tìm kiếm" in page.content() and "Articles per month" in page.content()
-        assert errors == []
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with explore("--db", str(db_path), "--no-replay", port=free_port()) as base, chromium_page(1400, 1000) as (page, errors):
+        counts = {}
+        for typed in ("do son", "Đồ Sơn", '"DO SON"'):
+            page.goto(base + "/articles/articles")
+            page.fill("input[name=_search]", typed)
+            page.press("input[name=_search]", "Enter")
+            page.wait_for_load_state("networkidle")
+            heading = page.inner_text("h3")  # "155 rows where search matches …"
+            counts[typed] = int(heading.split()[0].replace(",", ""))
+        assert set(counts.values()) == {ilike}, counts
+        page.screenshot(path=str(tmp_path / "workbench-search.png"), full_page=False)
+        page.goto(base + "/articles")
+        assert "Tìm kiếm" in page.content() and "Articles per month" in page.content()
+    assert errors == []
 
 
 def test_the_export_is_a_valid_data_package_and_a_wrong_cell_is_caught(exported, tmp_path):
@@ -142,17 +126,6 @@ def test_every_field_of_the_json_lines_records_is_documented(exported):
     assert found - documented == set()
 
 
-def wait_for(url: str, proc: subprocess.Popen, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-            return
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, f"{url} did not answer"
-            time.sleep(0.2)
-
-
 def test_each_article_links_to_its_page_as_fetched_replayed_by_pywb(mongo_uri, tmp_path):
     import json
 
@@ -165,26 +138,21 @@ def test_each_article_links_to_its_page_as_fetched_replayed_by_pywb(mongo_uri, t
     with Replica(ReplicaOptions(articles_per_site=40, fault_rate=0.0)) as replica:
         crawl = run_crawl(CITY, replica.base_url(CITY), mongo_uri, db.name, data, "-s", "PORTAL_ARCHIVE_ENABLED=1")
         assert crawl.returncode == 0, crawl.log[-2000:]
-    port, replay_port = free_port(), free_port()
+    replay_port = free_port()
     env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": db.name}
-    server = subprocess.Popen([sys.executable, "-m", "crawler", "explore", "--data-dir", str(data), "--port", str(port),
-                               "--replay-port", str(replay_port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    replay = f"http://127.0.0.1:{replay_port}"
     try:
-        wait_for(f"http://127.0.0.1:{port}/-/versions.json", server)
-        wait_for(f"http://127.0.0.1:{replay_port}/", server)
-        rows = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/articles/articles.json?_shape=array&_size=5"
-                                                 "&_col=title&_col=archive_url", timeout=30).read())
-        article = next(r for r in rows if r["archive_url"])
-        assert article["archive_url"].startswith(f"http://127.0.0.1:{replay_port}/haiphong/")
-        # The replica is gone: what shows is the archive's copy of the page, in pywb's frame.
-        with chromium_page(1200, 900) as (page, _):
-            page.goto(article["archive_url"])
-            page.wait_for_function("() => [...document.querySelectorAll('iframe')].length > 0")
-            frame = next(f for f in page.frames if f != page.main_frame)
-            frame.wait_for_selector("h1")
-            assert frame.inner_text("h1").strip() == article["title"]
+        with explore("--data-dir", str(data), "--replay-port", str(replay_port), port=free_port(), env=env, also=(replay + "/",)) as base:
+            rows = json.loads(urllib.request.urlopen(f"{base}/articles/articles.json?_shape=array&_size=5&_col=title&_col=archive_url",
+                                                     timeout=30).read())
+            article = next(r for r in rows if r["archive_url"])
+            assert article["archive_url"].startswith(f"{replay}/haiphong/")
+            # The replica is gone: what shows is the archive's copy of the page, in pywb's frame.
+            with chromium_page(1200, 900) as (page, _):
+                page.goto(article["archive_url"])
+                page.wait_for_function("() => [...document.querySelectorAll('iframe')].length > 0")
+                frame = next(f for f in page.frames if f != page.main_frame)
+                frame.wait_for_selector("h1")
+                assert frame.inner_text("h1").strip() == article["title"]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         db.client.close()
