@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import duckdb
@@ -154,5 +155,9 @@ def test_each_article_links_to_its_page_as_fetched_replayed_by_pywb(mongo_uri, t
                 frame = next(f for f in page.frames if f != page.main_frame)
                 frame.wait_for_selector("h1")
                 assert frame.inner_text("h1").strip() == article["title"]
+        # `explore` ended on SIGTERM (as systemd or `kill` stops it) and took Datasette and pywb with it: nothing answers.
+        for url in (base, replay):
+            with pytest.raises(urllib.error.URLError):
+                urllib.request.urlopen(url + "/", timeout=10)
     finally:
         db.client.close()

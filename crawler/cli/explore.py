@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,14 @@ from pathlib import Path
 from crawler.cli.common import data_dir_argument, database
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (systemd, a test, `kill`) stops Datasette and pywb as Ctrl-C does: no orphans
+
+
 def run(args: argparse.Namespace) -> int:
     from crawler.storage.mongo import is_loopback
+
+    signal.signal(signal.SIGTERM, _stop)
 
     if not is_loopback(args.host) and not args.allow_remote:
         print(f"explore: refusing to serve on {args.host}: the data is for the team (use --allow-remote to serve it anyway)",
@@ -29,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"pywb: http://{args.host}:{args.replay_port}/haiphong/ replays {files} archive files", flush=True)
     try:
         return serve(args, db_path, archive if replay is not None else None)
+    except KeyboardInterrupt:
+        return 0  # stopped while building the database
     finally:
         if replay is not None:
             replay.terminate()
