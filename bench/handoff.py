@@ -119,7 +119,7 @@ def main() -> None:
             written = fill(db, args.articles, args.templates)
             fill_s = time.monotonic() - started
             started = time.monotonic()  # the floor under every build: reading the collection from this MongoDB
-            for _ in db.articles.find({}, {"dedup_keys": 0}).sort("_id", 1).batch_size(1000):
+            for _ in db.articles.find({"removed_at": None}).sort("_id", 1).batch_size(1000):  # the export's query
                 pass
             read_s = time.monotonic() - started
             client.close()

@@ -27,6 +27,7 @@ from crawler.reasons import code_of
 
 FTS_TABLE = "articles_fts"
 SEARCHED = ("title", "summary", "body_text")
+LONG_TEXTS = ("summary", "body_text", "body_html")  # placed last in the articles table
 
 VIEWS = {
     "articles_per_month": """
@@ -74,14 +75,19 @@ class SearchDbWriter:
 
         db = self.db
         extra = {"category": str} | ({"archive_url": str} if self.archive_url is not None else {})
-        db["articles"].create(flat_types() | extra, pk="id")
+        columns = flat_types() | extra
+        # The long texts last: a row's first columns then sit in its first page, and a search's count and facets, which
+        # read a few short columns of every matching row, skip the overflow pages where the texts are.
+        db["articles"].create({n: t for n, t in columns.items() if n not in LONG_TEXTS} | {n: columns[n] for n in LONG_TEXTS},
+                              pk="id")
         article = [("article_id", "articles", "id")]
         db["article_categories"].create({"article_id": str, "slug": str, "name": str}, foreign_keys=article)
         db["images"].create({"article_id": str, "position": int, "url": str, "caption": str}, foreign_keys=article)
         db["reposts"].create({"article_id": str, "original_id": str, "score": float, "method": str, "site": str, "publisher": str},
                              foreign_keys=article)
-        # The folded text, indexed: FTS5 with its own copy (the shown columns keep the diacritics), rowid = articles' rowid.
-        db.conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(SEARCHED)}, tokenize = 'unicode61')")
+        # The folded text, indexed (the shown columns keep the diacritics), rowid = articles' rowid. Contentless: the
+        # index alone, no stored copy of the folded text (a search needs only the matching rowids and bm25).
+        db.conn.execute(f"create virtual table {FTS_TABLE} using fts5({', '.join(SEARCHED)}, tokenize = 'unicode61', content = '')")
 
     def write(self, rows: list[dict]) -> None:
         first = self.rows + 1
