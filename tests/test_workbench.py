@@ -71,6 +71,13 @@ def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics
             heading = page.inner_text("h3")  # "155 rows where search matches …"
             counts[typed] = int(heading.split()[0].replace(",", ""))
         assert set(counts.values()) == {ilike}, counts
+        # The category facet beside the results counts the matching articles of each category, as DuckDB does.
+        facet = {li.locator("a").inner_text(): int(li.inner_text().rsplit(maxsplit=1)[1].replace(",", ""))
+                 for li in page.locator("#facet-category li").all()}
+        per_category = dict(duckdb.connect().sql(
+            f"select c.name, count(*) from read_parquet('{exported / 'articles.parquet'}') a, unnest(a.categories) as t(c) "
+            "where title ilike '%đồ sơn%' or summary ilike '%đồ sơn%' or body_text ilike '%đồ sơn%' group by 1").fetchall())
+        assert facet == per_category and len(facet) > 1
         page.screenshot(path=str(tmp_path / "workbench-search.png"), full_page=False)
         page.goto(base + "/articles")
         assert "Tìm kiếm" in page.content() and "Articles per month" in page.content()

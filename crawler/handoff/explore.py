@@ -94,7 +94,7 @@ def metadata(database: str, article_column_names: list[str]) -> dict:
                     "description": "Một dòng mỗi bài · One row per article. The search box finds words typed with or without "
                                    "diacritics (a phrase without quotes).",
                     "columns": article_columns(article_column_names, described),
-                    "facets": ["site", {"array": "category"}, "published_month_local", "author", "source_publisher"],
+                    "facets": ["site", {"list": "category"}, "published_month_local", "author", "source_publisher"],
                     "fts_table": "articles_fts", "fts_pk": "rowid", "sort_desc": "published_at", "label_column": "title",
                     "size": 50,
                 },
@@ -104,7 +104,7 @@ def metadata(database: str, article_column_names: list[str]) -> dict:
                             "facets": ["site", "method", "publisher"]},
                 "sites": {"title": "Cổng thông tin · Portals"},
                 "rejects": {"title": "Bản ghi bị loại · Rejects", "description": "What is currently not stored, with every reason",
-                            "facets": ["site", {"array": "reason_codes"}]},
+                            "facets": ["site", {"list": "reason_codes"}]},
                 "articles_fts": {"hidden": True},
             },
             "queries": QUERIES,
