@@ -20,7 +20,6 @@ import html
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -54,7 +53,6 @@ def _local(moment: datetime | None) -> str:
     return f"{moment.astimezone(PORTAL_TZ):%d/%m/%Y %H:%M}" if moment else "–"
 
 
-@cache
 def _month(moment: datetime) -> str:
     return f"{moment.astimezone(PORTAL_TZ):%Y-%m}"
 
