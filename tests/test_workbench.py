@@ -70,6 +70,7 @@ def test_the_search_box_finds_the_same_articles_typed_with_or_without_diacritics
             page.wait_for_load_state("networkidle")
             heading = page.inner_text("h3")  # "155 rows where search matches …"
             counts[typed] = int(heading.split()[0].replace(",", ""))
+            assert page.input_value("input[name=_search]") == typed  # the box keeps what was typed; the search is folded
         assert set(counts.values()) == {ilike}, counts
         # The category facet beside the results counts the matching articles of each category, as DuckDB does.
         facet = {li.locator("a").inner_text(): int(li.inner_text().rsplit(maxsplit=1)[1].replace(",", ""))
