@@ -72,3 +72,8 @@ def parse_iso_datetime(value: str | None) -> datetime | None:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def wall_clock(moment: datetime) -> datetime:
+    """A moment as Vietnam's wall clock shows it, without a zone (how the exports' `_local` columns hold it)."""
+    return moment.astimezone(PORTAL_TZ).replace(tzinfo=None)
