@@ -19,13 +19,13 @@ import heapq
 import html
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
 from pymongo.database import Database
 
-from crawler.dates import PORTAL_TZ, utc_now
+from crawler.dates import utc_now, wall_clock
 from crawler.portals import PORTALS
 from crawler.storage.files import write_atomically
 from crawler.storage.mongo import read_ahead
@@ -50,11 +50,14 @@ _FIELDS = {"site": 1, "published_at": 1, "categories.name": 1, "title": 1, "url"
 
 
 def _local(moment: datetime | None) -> str:
-    return f"{moment.astimezone(PORTAL_TZ):%d/%m/%Y %H:%M}" if moment else "–"
+    return f"{wall_clock(moment):%d/%m/%Y %H:%M}" if moment else "–"
 
 
 def _month(moment: datetime) -> str:
-    return f"{moment.astimezone(PORTAL_TZ):%Y-%m}"
+    return f"{wall_clock(moment):%Y-%m}"
+
+
+NEVER = datetime.min.replace(tzinfo=UTC)  # sorts before any date: what a missing one sorts as
 
 
 def _link(url: str | None, text: str | None) -> str:
@@ -145,13 +148,13 @@ class _Pass:
             self.filled[site][name] += bool(doc.get(name))
         if doc.get("duplicate_of"):
             original_site = doc["duplicate_of"].split(":", 1)[0]  # an id is `<site>:<native id>`
-            self.reposts_by[(source.get("publisher") or source.get("name") or "", site, original_site)] += 1
-            _keep_newest(self.reposts, LISTED, (published or datetime.min.replace(tzinfo=PORTAL_TZ), doc["_id"], doc))
+            self.reposts_by[(credited or "", site, original_site)] += 1
+            _keep_newest(self.reposts, LISTED, (published or NEVER, doc["_id"], doc))
         if any(c.get("id") for c in doc.get("repost_candidates") or []):
             self.review += 1
         if (doc.get("qr") or {}).get("matches_url") is False:
             self.qr_mismatched += 1
-            _keep_newest(self.qr_mismatches, LISTED, (published or datetime.min.replace(tzinfo=PORTAL_TZ), doc["_id"], doc))
+            _keep_newest(self.qr_mismatches, LISTED, (published or NEVER, doc["_id"], doc))
 
 
 def _keep_newest(heap: list, size: int, entry: tuple) -> None:
@@ -235,12 +238,23 @@ def _years_by_month(tally: _Pass, months: list[str]) -> str:
     for year in years:
         for site, label in SITES.items():
             counts = [tally.per_month[site][f"{year}-{month:02d}"] for month in range(1, 13)]
-            cells = "".join(f'<td class="n">{n}</td>' if n else '<td class="n">·</td>' for n in counts)
-            rows.append(f"<tr><td>{year}</td><td>{html.escape(label)}</td>{cells}<td class=\"n\"><b>{sum(counts)}</b></td></tr>")
+            rows.append(_count_row(f"<td>{year}</td><td>{html.escape(label)}</td>", counts))
     head = "".join(f"<th>{month:02d}</th>" for month in range(1, 13))
     body = "".join(rows) or "<tr><td colspan=15>không có / none</td></tr>"
     return (f"<table><thead><tr><th>năm / year</th><th>cổng / portal</th>{head}<th>tổng / total</th></tr></thead>"
             f"<tbody>{body}</tbody></table>")
+
+
+def _count_row(first: str, counts: list[int], peak: int | None = None) -> str:
+    """A table row: its first cells (trusted HTML), a cell per count (`·` for none; shaded by its share of `peak`, when
+    given), and the total."""
+    def cell(n: int) -> str:
+        if not n:
+            return '<td class="n">·</td>'
+        shade = f' style="background:rgba(31,119,180,{0.08 + 0.6 * n / peak:.2f})"' if peak else ""
+        return f'<td class="n"{shade}>{n}</td>'
+
+    return f'<tr>{first}{"".join(map(cell, counts))}<td class="n"><b>{sum(counts)}</b></td></tr>'
 
 
 def _bars(key: str, title: str, top: list[tuple[str, int]], colour: str) -> str:
@@ -263,10 +277,7 @@ def _category_months(tally: _Pass, months: list[str]) -> str:
         peak = max((cells[(c, m)] for c in categories for m in months), default=0) or 1
         rows = []
         for name in categories:
-            counts = [cells[(name, m)] for m in months]
-            shaded = "".join(f'<td class="n" style="background:rgba(31,119,180,{0.08 + 0.6 * n / peak:.2f})">{n}</td>' if n else
-                             '<td class="n">·</td>' for n in counts)
-            rows.append(f"<tr><td>{html.escape(name)}</td>{shaded}<td class=\"n\"><b>{sum(counts)}</b></td></tr>")
+            rows.append(_count_row(f"<td>{html.escape(name)}</td>", [cells[(name, m)] for m in months], peak))
         head = "".join(f"<th>{m}</th>" for m in months)
         body = "".join(rows) or f"<tr><td colspan={len(months) + 2}>không có / none</td></tr>"
         parts.append(f"<h3>{html.escape(label)}</h3><table><thead><tr><th>chuyên mục / category</th>{head}"
@@ -315,7 +326,7 @@ def _qr_mismatches(tally: _Pass) -> str:
 
 def _rejects(db: Database) -> str:
     docs = sorted(db.rejects.find({}, {"site": 1, "url": 1, "reasons": 1, "raw.title": 1, "last_rejected_at": 1}),
-                  key=lambda d: (d.get("last_rejected_at") or datetime.min.replace(tzinfo=PORTAL_TZ), d["_id"]), reverse=True)
+                  key=lambda d: (d.get("last_rejected_at") or NEVER, d["_id"]), reverse=True)
     reasons = Counter(r.split(":", 1)[0] for d in docs for r in d["reasons"])
     rows = [[html.escape(d["site"]), _link(d["url"], (d.get("raw") or {}).get("title") or d["url"]),
              html.escape(", ".join(d["reasons"])), _local(d.get("last_rejected_at"))] for d in docs[:LISTED]]
