@@ -13,7 +13,7 @@ from tests.helpers import ROOT
 @pytest.mark.parametrize("args", [
     ["export", "--since", "2026-13-01"], ["export", "--site", "nowhere"], ["export", "--format", "xls"],
     ["export", "--category", "no such category"], ["health", "--spider", "x"], ["health", "--max-age", "soon"],
-    ["deploy", "--rollback", "--delete", "v1"], ["nocommand"], [],
+    ["deploy", "--rollback", "--delete", "v1"], ["explore", "--db", "no-such-folder/articles.db", "--no-replay"], ["nocommand"], [],
 ])
 def test_a_bad_argument_is_one_line_and_exit_status_2(args, tmp_path):
     done = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.cli.common import data_dir_argument, database
+from crawler.cli.common import data_dir_argument, database, usage_error
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -26,6 +26,9 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     db_path = (args.db or args.data_dir / "articles.db").resolve()
+    if args.db and not db_path.exists() and not args.rebuild:  # a mistyped --db is not a place to build a new database
+        return usage_error(f"no search database at {db_path}: give an existing one, add --rebuild to build it there from "
+                           "MongoDB, or leave --db out to use <data-dir>/articles.db")
     archive = args.data_dir.resolve() / "archive"
     replay = None
     if not args.no_replay and any(archive.glob("*.warc.gz")):
@@ -87,7 +90,8 @@ def serve(args: argparse.Namespace, db_path: Path, archive: Path | None) -> int:
 def add_to(commands: argparse._SubParsersAction) -> None:
     explore = commands.add_parser("explore", help="search and browse the articles in a web page (Datasette, on 127.0.0.1)")
     data_dir_argument(explore, "the search database is <data-dir>/articles.db; without MONGO_URI, the embedded MongoDB is read")
-    explore.add_argument("--db", type=Path, help="the search database to serve (default <data-dir>/articles.db)")
+    explore.add_argument("--db", type=Path, help="the search database to serve (default <data-dir>/articles.db, built from "
+                         "MongoDB when missing; a --db that does not exist needs --rebuild)")
     explore.add_argument("--rebuild", action="store_true", help="build the search database from MongoDB even if it exists")
     explore.add_argument("--host", default="127.0.0.1", help="loopback only, unless --allow-remote")
     explore.add_argument("--allow-remote", action="store_true", help="serve a non-loopback address (no authentication!)")
